@@ -281,7 +281,9 @@ public sealed class EegWindower
             int spr = _first.SamplesPerRecord;
             long firstRecord = coreStart / spr, lastRecord = (coreEnd - 1) / spr;
             bool gap = _reader.Gaps.Any(g => g.AfterRecord >= firstRecord && g.AfterRecord < lastRecord);
-            double startSeconds = _reader.TimeOfSample(_sources[0], (long)Math.Floor(start * _inRate / _outRate));
+            double inputPos = start * _inRate / _outRate;
+            long inputIndex = (long)Math.Floor(inputPos);
+            double startSeconds = _reader.TimeOfSample(_sources[0], inputIndex) + (inputPos - inputIndex) / _inRate;
             return new EegWindow(_reader.SourceName, startSeconds, start, _outRate, _mapping.Channels, n, signal, label, gap, flat, saturated);
         }
 
