@@ -30,7 +30,7 @@ public sealed class ResamplerOptions
 /// </remarks>
 public sealed class EegResampler
 {
-    private const int MaxFactor = 100_000;
+    private const int MaxFactor = 2000;
     private readonly float[][] _phaseTaps; // per phase p: taps h[p], h[p+L], ... reversed so they meet x ascending
     private readonly int _delay;           // (N - 1) / 2, in upsampled samples
 
@@ -39,7 +39,7 @@ public sealed class EegResampler
     /// <param name="outputSamplesPerSecond">Output rate in Hz (200 for EEG-DINO).</param>
     /// <param name="options">Filter options; null for the defaults.</param>
     /// <exception cref="ArgumentException">A rate is not positive, or their ratio is not a fraction
-    /// with numerator and denominator up to 100000.</exception>
+    /// with numerator and denominator up to 2000 (e.g. 256 -> 200 Hz is 25/32).</exception>
     public EegResampler(double inputSamplesPerSecond, double outputSamplesPerSecond = 200, ResamplerOptions? options = null)
     {
         if (!(inputSamplesPerSecond > 0) || double.IsInfinity(inputSamplesPerSecond))

@@ -17,7 +17,7 @@ public static partial class EegDinoCatalog
     /// <param name="catalog">The data catalog (<c>mlContext.Data</c>).</param>
     /// <param name="paths">Files, or folders searched recursively for <c>*.edf</c> and <c>*.bdf</c> (in ordinal name order).</param>
     /// <param name="windowSeconds">Window length in seconds (10 s = 10 patches).</param>
-    /// <param name="strideSeconds">Step between window starts in seconds.</param>
+    /// <param name="strideSeconds">Step between window starts in seconds; null for <paramref name="windowSeconds"/> (adjacent windows).</param>
     /// <param name="useOnlyPresentChannels">False: a recording lacking one of the 19 electrodes is an
     /// error. True: use the electrodes present (every recording must then give the same count).</param>
     /// <returns>
@@ -35,14 +35,14 @@ public static partial class EegDinoCatalog
     /// </list>
     /// </remarks>
     public static IDataView LoadFromEegRecordings(this DataOperationsCatalog catalog, IEnumerable<string> paths,
-        double windowSeconds = 10, double strideSeconds = 10, bool useOnlyPresentChannels = false)
+        double windowSeconds = 10, double? strideSeconds = null, bool useOnlyPresentChannels = false)
     {
         ArgumentNullException.ThrowIfNull(catalog);
         ArgumentNullException.ThrowIfNull(paths);
         var options = new EegLoaderOptions
         {
             Montage = new MontageOptions { UseOnlyPresentChannels = useOnlyPresentChannels },
-            Windows = new EegWindowOptions { WindowSeconds = windowSeconds, StrideSeconds = strideSeconds },
+            Windows = new EegWindowOptions { WindowSeconds = windowSeconds, StrideSeconds = strideSeconds ?? windowSeconds },
         };
         return catalog.LoadFromEegRecordings(ExpandPaths(paths).Select(p => new EegRecordingSource(p)), options);
     }
