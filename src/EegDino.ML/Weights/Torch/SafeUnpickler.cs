@@ -614,7 +614,7 @@ internal sealed class SafeUnpickler
         if (n > MaxLongBytes) throw Fail($"an int of {n} bytes (at most {MaxLongBytes})");
         ReadOnlySpan<byte> bytes = ReadBytes(n);
         var value = new BigInteger(bytes, isUnsigned: false, isBigEndian: false);
-        return value >= long.MinValue && value <= long.MaxValue ? (long)value : value;
+        return value >= long.MinValue && value <= long.MaxValue ? (object)(long)value : value;
     }
 
     internal static string Describe(object? value) => value switch
