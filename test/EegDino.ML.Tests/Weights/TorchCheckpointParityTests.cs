@@ -59,3 +59,19 @@ public sealed class TorchCheckpointParityTests
         Assert.IsLessThanOrEqualTo(Fixtures.Tolerance, logits);
     }
 }
+
+/// <summary>The public entry point reads .pt checkpoints like any other model path.</summary>
+[TestClass]
+public sealed class EncoderLoadsTorchCheckpointTests
+{
+    [TestMethod]
+    public void EncoderLoadsTheTrainingCheckpointAndEncodes()
+    {
+        using var encoder = EegDinoEncoder.Load(Fixtures.File("tiny.checkpoint.pt"), new EegDinoEncoderOptions { Config = Fixtures.Config("tiny") });
+        Assert.IsFalse(encoder.HasHead);
+        StringAssert.Contains(encoder.Description, "45 teacher encoder (source is student)");
+        var encoding = encoder.Encode(Fixtures.Synthetic(16, 1000), 16);
+        Assert.AreEqual(1, encoding.BatchSize);
+        Assert.IsTrue(encoding.PooledMean.All(float.IsFinite));
+    }
+}
