@@ -1,0 +1,83 @@
+using EegDino.ML.Model;
+using EegDino.ML.Weights;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace EegDino.ML;
+
+/// <summary>
+/// A fine-tuned EEG-DINO classifier for direct use: the encoder plus its classification head
+/// (<c>final_layer</c>: token projection, mean over channels, time projection, mean over patches,
+/// three-layer MLP). Input conventions as <see cref="EegDinoEncoder"/>. Thread-safe (calls are serialised).
+/// </summary>
+public sealed class EegDinoClassifier : IDisposable
+{
+    private readonly EegDinoRuntime _runtime;
+
+    private EegDinoClassifier(EegDinoRuntime runtime) => _runtime = runtime;
+
+    /// <summary>
+    /// Loads a model with a head: safetensors, braindecode-style folder or torch checkpoint, with the
+    /// head in braindecode's names (<c>final_layer.*</c>) or the original fine-tuning code's
+    /// (<c>full_linear</c>, <c>channel_linear</c>, <c>classifier.*</c>).
+    /// </summary>
+    /// <param name="modelPath">A model file or folder.</param>
+    /// <param name="options">Options; null for the defaults.</param>
+    /// <returns>The loaded classifier.</returns>
+    /// <exception cref="EegDinoModelFormatException">The file cannot be read or has no head.</exception>
+    /// <exception cref="EegDinoWeightsMismatchException">Weights are missing, unexpected or mis-shaped.</exception>
+    public static EegDinoClassifier Load(string modelPath, EegDinoEncoderOptions? options = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(modelPath);
+        options = options?.Clone() ?? new EegDinoEncoderOptions();
+        var weights = NetworkWeights.Load(modelPath, options.WeightSource, options.Config);
+        if (weights.HeadClasses is null)
+            throw new EegDinoModelFormatException($"'{modelPath}' has no classification head (final_layer.* or full_linear/channel_linear/classifier.*); use EegDinoEncoder for an encoder-only model.");
+        return new EegDinoClassifier(EegDinoRuntime.Create(weights, options, withHead: true));
+    }
+
+    /// <summary>The architecture of the loaded model.</summary>
+    public EegDinoConfig Config => _runtime.Config;
+
+    /// <summary>Number of classes of the head.</summary>
+    public int NumberOfClasses => _runtime.Network.Head!.NumberOfClasses;
+
+    /// <summary>Class logits of a batch <c>[B, C, T]</c>, row-major <c>[B, classes]</c>, in one forward pass.</summary>
+    /// <param name="signals">B x C x T samples: recording by recording, each channel-major.</param>
+    /// <param name="batchSize">B.</param>
+    /// <param name="numberOfChannels">C, from 1 to 19.</param>
+    /// <returns>Logits (apply softmax for probabilities, see <see cref="PredictProbabilities"/>).</returns>
+    public float[] PredictLogits(ReadOnlySpan<float> signals, int batchSize, int numberOfChannels)
+    {
+        float[] copy = signals.ToArray();
+        return _runtime.Run(() =>
+        {
+            Tensor input = _runtime.ToInputTensor(copy, batchSize, numberOfChannels);
+            return EegDinoRuntime.ToArray(_runtime.Network.Classify(_runtime.Network.Encode(input, null), numberOfChannels));
+        });
+    }
+
+    /// <summary>Class probabilities (softmax of the logits) of a batch, row-major <c>[B, classes]</c>.</summary>
+    /// <param name="signals">B x C x T samples: recording by recording, each channel-major.</param>
+    /// <param name="batchSize">B.</param>
+    /// <param name="numberOfChannels">C, from 1 to 19.</param>
+    /// <returns>Probabilities summing to 1 per recording.</returns>
+    public float[] PredictProbabilities(ReadOnlySpan<float> signals, int batchSize, int numberOfChannels)
+    {
+        float[] logits = PredictLogits(signals, batchSize, numberOfChannels);
+        int classes = NumberOfClasses;
+        for (int b = 0; b < batchSize; b++)
+        {
+            var row = logits.AsSpan(b * classes, classes);
+            float max = float.NegativeInfinity;
+            foreach (float v in row) max = Math.Max(max, v);
+            double sum = 0;
+            for (int i = 0; i < row.Length; i++) { row[i] = MathF.Exp(row[i] - max); sum += row[i]; }
+            for (int i = 0; i < row.Length; i++) row[i] = (float)(row[i] / sum);
+        }
+        return logits;
+    }
+
+    /// <summary>Frees the native weights.</summary>
+    public void Dispose() => _runtime.Dispose();
+}

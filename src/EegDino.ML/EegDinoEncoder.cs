@@ -1,0 +1,118 @@
+using EegDino.ML.Model;
+using EegDino.ML.Weights;
+
+namespace EegDino.ML;
+
+/// <summary>
+/// The EEG-DINO encoder for direct use: load a model, encode recordings. Input is EEG of 1 to 19
+/// channels (channel i uses the model's channel slot i) at 200 Hz, in microvolts by default (see
+/// <see cref="EegDinoEncoderOptions.InputScale"/>), of any length: it is right-padded with zeros to
+/// whole 200-sample patches, as braindecode does. One call is one forward pass.
+/// </summary>
+/// <remarks>
+/// Thread-safe: calls on one encoder are serialised (one forward pass at a time). Dispose it to free
+/// the native weights.
+/// </remarks>
+/// <example>
+/// <code>
+/// using var encoder = EegDinoEncoder.Load("model.safetensors");
+/// EegDinoEncoding e = encoder.Encode(signal, numberOfChannels: 19); // signal: 19 x T microvolts, channel-major
+/// ReadOnlySpan&lt;float&gt; embedding = e.GetPooledMean(0);
+/// </code>
+/// </example>
+public sealed class EegDinoEncoder : IDisposable
+{
+    private readonly EegDinoRuntime _runtime;
+
+    private EegDinoEncoder(EegDinoRuntime runtime) => _runtime = runtime;
+
+    /// <summary>
+    /// Loads a model: a safetensors file in the released key names, a braindecode-style folder
+    /// (<c>config.json</c> + <c>model.safetensors</c>) or a torch <c>.pt</c> checkpoint. The
+    /// configuration comes from <see cref="EegDinoEncoderOptions.Config"/>, else from the file, else
+    /// it is detected from the weight shapes. A classification head in the file is kept (see
+    /// <see cref="HasHead"/>) but not used for encoding.
+    /// </summary>
+    /// <param name="modelPath">A model file or folder.</param>
+    /// <param name="options">Options; null for the defaults.</param>
+    /// <returns>The loaded encoder.</returns>
+    /// <exception cref="EegDinoModelFormatException">The file cannot be read or its configuration is invalid.</exception>
+    /// <exception cref="EegDinoWeightsMismatchException">Weights are missing, unexpected or mis-shaped.</exception>
+    public static EegDinoEncoder Load(string modelPath, EegDinoEncoderOptions? options = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(modelPath);
+        options = options?.Clone() ?? new EegDinoEncoderOptions();
+        var weights = NetworkWeights.Load(modelPath, options.WeightSource, options.Config);
+        return new EegDinoEncoder(EegDinoRuntime.Create(weights, options, withHead: weights.HeadClasses is not null));
+    }
+
+    /// <summary>Loads a model from a safetensors stream, such as one written by <see cref="SaveWeights"/>.</summary>
+    /// <param name="safetensors">A seekable stream positioned at the start of the safetensors data.</param>
+    /// <param name="options">Options; null for the defaults.</param>
+    /// <returns>The loaded encoder.</returns>
+    public static EegDinoEncoder Load(Stream safetensors, EegDinoEncoderOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(safetensors);
+        options = options?.Clone() ?? new EegDinoEncoderOptions();
+        var (tensors, metadata) = SafetensorsReader.Read(safetensors, "stream");
+        var weights = NetworkWeights.FromContents(new CheckpointContents("safetensors", tensors, metadata), options.WeightSource, options.Config, "stream");
+        return new EegDinoEncoder(EegDinoRuntime.Create(weights, options, withHead: weights.HeadClasses is not null));
+    }
+
+    /// <summary>The architecture of the loaded model.</summary>
+    public EegDinoConfig Config => _runtime.Config;
+
+    /// <summary>A copy of the options the encoder was loaded with.</summary>
+    public EegDinoEncoderOptions Options => _runtime.Options.Clone();
+
+    /// <summary>Embedding width D.</summary>
+    public int EmbeddingDim => _runtime.Config.EmbeddingDim;
+
+    /// <summary>Whether the loaded weights include a classification head (<c>final_layer</c>).</summary>
+    public bool HasHead => _runtime.Network.Head is not null;
+
+    /// <summary>Format, configuration and skipped checkpoint entries of the loaded model, for logs.</summary>
+    public string Description => _runtime.Description;
+
+    internal EegDinoRuntime Runtime => _runtime;
+
+    /// <summary>Encodes one recording <c>[C, T]</c>.</summary>
+    /// <param name="signal">C x T samples, channel-major (channel 0's samples, then channel 1's, ...).</param>
+    /// <param name="numberOfChannels">C, from 1 to 19.</param>
+    /// <returns>The encoding, batch size 1.</returns>
+    /// <exception cref="ArgumentException">Bad sizes, or a NaN or infinite sample (named by row, channel and sample).</exception>
+    public EegDinoEncoding Encode(float[] signal, int numberOfChannels)
+    {
+        ArgumentNullException.ThrowIfNull(signal);
+        return _runtime.Encode(signal, 1, numberOfChannels);
+    }
+
+    /// <summary>Encodes a batch <c>[B, C, T]</c> in one forward pass.</summary>
+    /// <param name="signals">B x C x T samples: recording by recording, each channel-major.</param>
+    /// <param name="batchSize">B.</param>
+    /// <param name="numberOfChannels">C, from 1 to 19.</param>
+    /// <returns>The encoding of the batch.</returns>
+    /// <exception cref="ArgumentException">Bad sizes, or a NaN or infinite sample (named by row, channel and sample).</exception>
+    public EegDinoEncoding EncodeBatch(ReadOnlySpan<float> signals, int batchSize, int numberOfChannels) =>
+        _runtime.Encode(signals, batchSize, numberOfChannels);
+
+    /// <summary>
+    /// Writes the model (encoder, and head if present) as safetensors in the released key names with
+    /// its configuration in the metadata, so <see cref="Load(Stream, EegDinoEncoderOptions?)"/> or
+    /// <see cref="Load(string, EegDinoEncoderOptions?)"/> reads it back without other information.
+    /// </summary>
+    /// <param name="destination">A writable stream.</param>
+    public void SaveWeights(Stream destination)
+    {
+        ArgumentNullException.ThrowIfNull(destination);
+        var tensors = _runtime.Run(() => NetworkWeights.Extract(_runtime.Network));
+        SafetensorsWriter.Write(destination, tensors, new Dictionary<string, string>
+        {
+            ["format"] = "eegdino",
+            ["config"] = Config.ToJson(),
+        });
+    }
+
+    /// <summary>Frees the native weights.</summary>
+    public void Dispose() => _runtime.Dispose();
+}

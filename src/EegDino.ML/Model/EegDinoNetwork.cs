@@ -1,0 +1,100 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace EegDino.ML.Model;
+
+/// <summary>
+/// Mirrors braindecode's <c>EEGDINO</c> (the released EEG-DINO encoder plus its optional fine-tuning
+/// head). The forward pass, step by step:
+/// <list type="number">
+/// <item>input <c>[B, C, T]</c> (already scaled, e.g. microvolts / 100) is right-padded with zeros to
+/// whole patches and cut into <c>[B, C, P, patch_size]</c>;</item>
+/// <item><see cref="PatchEmbedding"/> gives <c>[B, C, P, D]</c>, flattened channel-major to
+/// <c>[B, C*P, D]</c>;</item>
+/// <item>the transformer layers run; after layer <c>global_token_layer</c> (1-based) the learnable
+/// <c>global_tokens</c> <c>[1, G, D]</c> are prepended, giving <c>[B, G + C*P, D]</c>;</item>
+/// <item>the optional <c>final_layer</c> (<see cref="ClassificationHead"/>) maps the patch tokens to
+/// class logits.</item>
+/// </list>
+/// </summary>
+internal sealed class EegDinoNetwork : nn.Module<Tensor, Tensor>
+{
+#pragma warning disable IDE1006 // names are the PyTorch state_dict keys
+    private readonly Parameter global_tokens;
+    private readonly PatchEmbedding patch_embedding;
+    private readonly ModuleList<TransformerEncoderLayer> encoder_layers;
+    private readonly ClassificationHead? final_layer;
+#pragma warning restore IDE1006
+
+    /// <param name="config">The architecture.</param>
+    /// <param name="numberOfClasses">Classes of the head, or null for an encoder without head.</param>
+    /// <param name="dropout">Dropout and drop-path probability while training (braindecode: 0.1).</param>
+    public EegDinoNetwork(EegDinoConfig config, int? numberOfClasses, double dropout = 0.1) : base(nameof(EegDinoNetwork))
+    {
+        Config = config;
+        global_tokens = new Parameter(zeros(1, config.NumberOfGlobalTokens, config.EmbeddingDim));
+        patch_embedding = new PatchEmbedding(config, dropout);
+        encoder_layers = new ModuleList<TransformerEncoderLayer>(Enumerable.Range(0, config.NumberOfLayers)
+            .Select(_ => new TransformerEncoderLayer(config.EmbeddingDim, config.NumberOfHeads, config.FeedForwardDim, dropout))
+            .ToArray());
+        final_layer = numberOfClasses is int classes ? new ClassificationHead(config.EmbeddingDim, classes) : null;
+        RegisterComponents();
+    }
+
+    public EegDinoConfig Config { get; }
+
+    /// <summary>The fine-tuning head, or null when the network was built without one.</summary>
+    public ClassificationHead? Head => final_layer;
+
+    /// <summary>The patch embedding, for callers that freeze or inspect it.</summary>
+    public PatchEmbedding PatchEmbedding => patch_embedding;
+
+    /// <summary>The transformer layers, in order.</summary>
+    public IReadOnlyList<TransformerEncoderLayer> Layers => encoder_layers.ToList();
+
+    /// <summary>The learnable global tokens <c>[1, G, D]</c>.</summary>
+    public Parameter GlobalTokens => global_tokens;
+
+    /// <summary>Number of patches for <paramref name="samples"/> samples (right-padded to whole patches).</summary>
+    public long PatchCount(long samples) => (samples + Config.PatchSize - 1) / Config.PatchSize;
+
+    public override Tensor forward(Tensor input) => Encode(input, null);
+
+    /// <summary>
+    /// The encoder: <c>[B, C, T]</c> -> <c>[B, G + C*P, D]</c>. <paramref name="taps"/>, when given,
+    /// receives the intermediate outputs <c>patch_embedding</c> <c>[B, C, P, D]</c> and <c>layer0</c>
+    /// <c>[B, C*P, D]</c> (kept alive in the caller's dispose scope).
+    /// </summary>
+    public Tensor Encode(Tensor input, IDictionary<string, Tensor>? taps)
+    {
+        using var scope = NewDisposeScope();
+        long batch = input.shape[0], channels = input.shape[1], samples = input.shape[2];
+        long patches = PatchCount(samples);
+        long padding = patches * Config.PatchSize - samples;
+        Tensor x = padding > 0 ? nn.functional.pad(input, [0, padding]) : input;
+        x = x.reshape(batch, channels, patches, Config.PatchSize);
+
+        Tensor embedded = patch_embedding.forward(x); // [B, C, P, D]
+        if (taps is not null) taps["patch_embedding"] = embedded.MoveToOuterDisposeScope();
+        Tensor tokens = embedded.reshape(batch, channels * patches, Config.EmbeddingDim);
+
+        for (int i = 0; i < encoder_layers.Count; i++)
+        {
+            tokens = encoder_layers[i].forward(tokens);
+            if (i == 0 && taps is not null) taps["layer0"] = tokens.MoveToOuterDisposeScope();
+            if (i + 1 == Config.GlobalTokenLayer)
+                tokens = cat([global_tokens.expand(batch, -1, -1), tokens], 1);
+        }
+        return tokens.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Class logits from encoder output <c>[B, G + C*P, D]</c> of <paramref name="channels"/> channels.</summary>
+    public Tensor Classify(Tensor encoded, long channels)
+    {
+        if (final_layer is null) throw new InvalidOperationException("The network has no classification head.");
+        using var scope = NewDisposeScope();
+        Tensor patchTokens = encoded.narrow(1, Config.NumberOfGlobalTokens, encoded.shape[1] - Config.NumberOfGlobalTokens);
+        return final_layer.forward(patchTokens, channels).MoveToOuterDisposeScope();
+    }
+}

@@ -1,0 +1,42 @@
+namespace EegDino.ML.Weights;
+
+/// <summary>
+/// Opens any supported model path and returns its raw contents. Formats are recognised by content,
+/// not by extension: a folder is a braindecode-style folder (<c>config.json</c> + <c>model.safetensors</c>),
+/// a file starting with the zip signature is a <c>torch.save</c> checkpoint, anything else is read as
+/// safetensors. A new format plugs in here.
+/// </summary>
+internal static class CheckpointReader
+{
+    public static CheckpointContents Read(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        if (Directory.Exists(path)) return ReadBraindecodeFolder(path);
+        if (!File.Exists(path)) throw new FileNotFoundException($"The model path '{path}' is neither a file nor a folder.", path);
+
+        if (IsZip(path)) return ReadTorchCheckpoint(path);
+        var (tensors, metadata) = SafetensorsReader.Read(path);
+        return new CheckpointContents("safetensors", tensors, metadata);
+    }
+
+    private static CheckpointContents ReadBraindecodeFolder(string folder)
+    {
+        string weights = Path.Combine(folder, "model.safetensors");
+        if (!File.Exists(weights))
+            throw new EegDinoModelFormatException($"The model folder '{folder}' has no model.safetensors (a braindecode-style folder holds config.json and model.safetensors).");
+        string configPath = Path.Combine(folder, "config.json");
+        string? configJson = File.Exists(configPath) ? File.ReadAllText(configPath) : null;
+        var (tensors, metadata) = SafetensorsReader.Read(weights);
+        return new CheckpointContents("braindecode folder", tensors, metadata, configJson);
+    }
+
+    private static CheckpointContents ReadTorchCheckpoint(string path) =>
+        throw new EegDinoModelFormatException($"'{path}' is a zip file (a torch.save checkpoint); reading .pt checkpoints is not supported yet.");
+
+    private static bool IsZip(string path)
+    {
+        using var stream = File.OpenRead(path);
+        Span<byte> magic = stackalloc byte[4];
+        return stream.Read(magic) == 4 && magic[0] == (byte)'P' && magic[1] == (byte)'K' && magic[2] == 3 && magic[3] == 4;
+    }
+}
