@@ -1,0 +1,58 @@
+using Microsoft.ML;
+using Microsoft.ML.Data;
+
+namespace EegDino.ML.Tests.MLNet;
+
+/// <summary>Small in-memory signal tables for the ML.NET tests.</summary>
+internal static class SignalData
+{
+    public sealed class Row
+    {
+        public float[] Signal { get; set; } = [];
+        public int Id { get; set; }
+        public string Name { get; set; } = "";
+        public bool Label { get; set; }
+    }
+
+    /// <summary>Deterministic random rows of <paramref name="channels"/> x <paramref name="samples"/> values (microvolt-like).</summary>
+    public static List<Row> Rows(int count, int channels, int samples, int seed = 1)
+    {
+        var random = new Random(seed);
+        var rows = new List<Row>(count);
+        for (int i = 0; i < count; i++)
+        {
+            bool label = i % 2 == 0;
+            var signal = new float[channels * samples];
+            for (int k = 0; k < signal.Length; k++) signal[k] = (float)((random.NextDouble() - 0.5) * 100 + (label ? 20 : -20));
+            rows.Add(new Row { Signal = signal, Id = i, Name = $"row{i}", Label = label });
+        }
+        return rows;
+    }
+
+    /// <summary>The rows as an IDataView whose Signal column is a known-size vector.</summary>
+    public static IDataView Load(MLContext ml, IEnumerable<Row> rows, int size)
+    {
+        var definition = SchemaDefinition.Create(typeof(Row));
+        definition[nameof(Row.Signal)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, size);
+        return ml.Data.LoadFromEnumerable(rows, definition);
+    }
+
+    /// <summary>The embedding column of every row, in order.</summary>
+    public static List<float[]> ReadEmbeddings(IDataView data, string column = "Embedding")
+    {
+        var result = new List<float[]>();
+        var col = data.Schema[column];
+        using var cursor = data.GetRowCursor([col]);
+        var getter = cursor.GetGetter<VBuffer<float>>(col);
+        VBuffer<float> value = default;
+        while (cursor.MoveNext())
+        {
+            getter(ref value);
+            result.Add(value.DenseValues().ToArray());
+        }
+        return result;
+    }
+
+    public static EegDinoEmbeddingEstimator FakeEstimator(EegDinoEmbeddingOptions options, FakeEmbeddingEncoder? encoder = null) =>
+        new(options, _ => encoder ?? new FakeEmbeddingEncoder(inputScale: options.InputScale));
+}
