@@ -110,6 +110,8 @@ public sealed class EegDinoEmbeddingEstimator : IEstimator<EegDinoEmbeddingTrans
             throw new ArgumentOutOfRangeException(nameof(options), options.BatchSize, $"BatchSize is {options.BatchSize}; at least 1 row per forward pass is needed.");
         if (!float.IsFinite(options.InputScale) || options.InputScale <= 0)
             throw new ArgumentOutOfRangeException(nameof(options), options.InputScale, $"InputScale is {options.InputScale}; a positive finite factor was expected (0.01 for microvolts).");
+        if (!Enum.IsDefined(options.WeightSource))
+            throw new ArgumentOutOfRangeException(nameof(options), options.WeightSource, $"WeightSource is {options.WeightSource}; expected Student or Teacher.");
         if (string.IsNullOrWhiteSpace(options.Device))
             throw new ArgumentException("Device is empty; use \"cpu\" or \"cuda\".", nameof(options));
     }

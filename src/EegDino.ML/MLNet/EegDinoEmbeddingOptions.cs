@@ -40,5 +40,18 @@ public sealed class EegDinoEmbeddingOptions
     /// <summary>The TorchSharp device: <c>"cpu"</c> (default) or <c>"cuda"</c>, <c>"cuda:1"</c>...</summary>
     public string Device = "cpu";
 
+    /// <summary>
+    /// Which encoder to take from a released training checkpoint (<c>.pt</c>) that holds a student
+    /// and a teacher: the student by default, as the original fine-tuning code does. Ignored for files
+    /// with a single encoder.
+    /// </summary>
+    public EegDinoWeightSource WeightSource = EegDinoWeightSource.Student;
+
+    /// <summary>
+    /// The architecture (model size or a custom configuration), overriding what is stored with or
+    /// detected from the weights; null (default) to use the file's own. See <see cref="EegDinoConfig.FromPreset"/>.
+    /// </summary>
+    public EegDinoConfig? Config;
+
     internal EegDinoEmbeddingOptions Clone() => (EegDinoEmbeddingOptions)MemberwiseClone();
 }
