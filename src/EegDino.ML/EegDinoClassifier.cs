@@ -1,7 +1,5 @@
 using EegDino.ML.Model;
 using EegDino.ML.Weights;
-using TorchSharp;
-using static TorchSharp.torch;
 
 namespace EegDino.ML;
 
@@ -47,15 +45,8 @@ public sealed class EegDinoClassifier : IDisposable
     /// <param name="batchSize">B.</param>
     /// <param name="numberOfChannels">C, from 1 to 19.</param>
     /// <returns>Logits (apply softmax for probabilities, see <see cref="PredictProbabilities"/>).</returns>
-    public float[] PredictLogits(ReadOnlySpan<float> signals, int batchSize, int numberOfChannels)
-    {
-        float[] copy = signals.ToArray();
-        return _runtime.Run(() =>
-        {
-            Tensor input = _runtime.ToInputTensor(copy, batchSize, numberOfChannels);
-            return EegDinoRuntime.ToArray(_runtime.Network.Classify(_runtime.Network.Encode(input, null), numberOfChannels));
-        });
-    }
+    public float[] PredictLogits(ReadOnlySpan<float> signals, int batchSize, int numberOfChannels) =>
+        _runtime.EncodeAndClassify(signals, batchSize, numberOfChannels, classify: true).Logits!;
 
     /// <summary>Class probabilities (softmax of the logits) of a batch, row-major <c>[B, classes]</c>.</summary>
     /// <param name="signals">B x C x T samples: recording by recording, each channel-major.</param>

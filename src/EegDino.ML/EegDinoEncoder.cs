@@ -97,6 +97,28 @@ public sealed class EegDinoEncoder : IDisposable
         _runtime.Encode(signals, batchSize, numberOfChannels);
 
     /// <summary>
+    /// Encodes a TorchSharp tensor: one recording <c>[C, T]</c> or a batch <c>[B, C, T]</c>, any float
+    /// dtype, on any device (it is copied to the encoder's device). The caller keeps ownership of
+    /// <paramref name="input"/>.
+    /// </summary>
+    /// <param name="input">The signal, in the units <see cref="EegDinoEncoderOptions.InputScale"/> expects.</param>
+    /// <returns>The encoding.</returns>
+    /// <exception cref="ArgumentException">The rank is not 2 or 3, or the sizes or values are not accepted.</exception>
+    public EegDinoEncoding Encode(TorchSharp.torch.Tensor input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        if (input.dim() is not (2 or 3))
+            throw new ArgumentException($"The input tensor has rank {input.dim()} (shape [{string.Join(", ", input.shape)}]); [C, T] or [B, C, T] was expected.", nameof(input));
+        long[] shape = input.dim() == 2 ? [1, input.shape[0], input.shape[1]] : input.shape;
+        float[] values;
+        using (var cpu = input.detach().to(TorchSharp.torch.ScalarType.Float32, TorchSharp.torch.CPU).contiguous())
+        {
+            values = cpu.data<float>().ToArray();
+        }
+        return _runtime.Encode(values, checked((int)shape[0]), checked((int)shape[1]));
+    }
+
+    /// <summary>
     /// Writes the model (encoder, and head if present) as safetensors in the released key names with
     /// its configuration in the metadata, so <see cref="Load(Stream, EegDinoEncoderOptions?)"/> or
     /// <see cref="Load(string, EegDinoEncoderOptions?)"/> reads it back without other information.

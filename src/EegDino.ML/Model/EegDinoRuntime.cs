@@ -121,14 +121,19 @@ internal sealed class EegDinoRuntime : IDisposable
         }
     }
 
-    public EegDinoEncoding Encode(ReadOnlySpan<float> signals, int batchSize, int numberOfChannels)
+    public EegDinoEncoding Encode(ReadOnlySpan<float> signals, int batchSize, int numberOfChannels) =>
+        EncodeAndClassify(signals, batchSize, numberOfChannels, classify: false).Encoding;
+
+    /// <summary>One forward pass giving the encoding and, when asked and the network has a head, the logits <c>[B, classes]</c>.</summary>
+    public (EegDinoEncoding Encoding, float[]? Logits) EncodeAndClassify(ReadOnlySpan<float> signals, int batchSize, int numberOfChannels, bool classify)
     {
         float[] copy = signals.ToArray();
         return Run(() =>
         {
             Tensor input = ToInputTensor(copy, batchSize, numberOfChannels);
             Tensor tokens = Network.Encode(input, null);
-            return ToEncoding(tokens, numberOfChannels);
+            float[]? logits = classify && Network.Head is not null ? ToArray(Network.Classify(tokens, numberOfChannels)) : null;
+            return (ToEncoding(tokens, numberOfChannels), logits);
         });
     }
 

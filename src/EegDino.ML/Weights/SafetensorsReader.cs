@@ -17,6 +17,8 @@ internal static class SafetensorsReader
     /// <summary>Largest header accepted (the format's reference implementation uses 100 MB).</summary>
     private const long MaxHeaderBytes = 100L * 1024 * 1024;
 
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
     public static (Dictionary<string, WeightTensor> Tensors, Dictionary<string, string> Metadata) Read(string path)
     {
         using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
@@ -44,10 +46,20 @@ internal static class SafetensorsReader
         long dataStart = start + 8 + (long)headerLength;
         long dataLength = stream.Length - dataStart;
 
+        string headerText;
+        try
+        {
+            headerText = StrictUtf8.GetString(header);
+        }
+        catch (DecoderFallbackException e)
+        {
+            throw new EegDinoModelFormatException($"{sourceName} is not a valid safetensors file: the header is not valid UTF-8 (byte {e.Index}).", e);
+        }
+
         JsonDocument doc;
         try
         {
-            doc = JsonDocument.Parse(header);
+            doc = JsonDocument.Parse(headerText);
         }
         catch (JsonException e)
         {

@@ -1,0 +1,48 @@
+namespace EegDino.ML.Eeg;
+
+/// <summary>A recording to load: a file path and an optional label for all its windows.</summary>
+/// <param name="Path">Path of an .edf or .bdf file.</param>
+/// <param name="Label">Label of every window of this recording (e.g. <c>eyes-open</c>); an
+/// annotation window's own label takes precedence. Null for none.</param>
+public sealed record EegRecordingSource(string Path, string? Label = null);
+
+/// <summary>Options of <c>mlContext.Data.LoadFromEegRecordings</c>.</summary>
+public sealed class EegLoaderOptions
+{
+    /// <summary>Channel order, explicit mapping and missing-channel policy (default: the 19 TUEG channels, all required).</summary>
+    public MontageOptions Montage { get; set; } = new();
+
+    /// <summary>Window length, stride, mode, output rate and quality thresholds (default: 10 s windows every 10 s at 200 Hz).</summary>
+    public EegWindowOptions Windows { get; set; } = new();
+
+    /// <summary>True to leave out windows that cross a gap or hold a flat or saturated channel; false (default) keeps them with their flags.</summary>
+    public bool SkipFlaggedWindows { get; set; }
+}
+
+/// <summary>Column names of the <see cref="Microsoft.ML.IDataView"/> made by <c>LoadFromEegRecordings</c>.</summary>
+public static class EegDataColumns
+{
+    /// <summary>Text: the recording's file name.</summary>
+    public const string Recording = "Recording";
+
+    /// <summary>Double: start of the window in seconds of recording time.</summary>
+    public const string StartSeconds = "StartSeconds";
+
+    /// <summary>Text: the annotation or recording label, empty if none.</summary>
+    public const string Label = "Label";
+
+    /// <summary>
+    /// Vector of Single of known size channels x samples, dimensions <c>[channels, samples]</c>,
+    /// channel-major (channel 0's samples, then channel 1's, ...), in microvolts.
+    /// </summary>
+    public const string Signal = "Signal";
+
+    /// <summary>Boolean: the window spans a gap of an EDF+D/BDF+D file.</summary>
+    public const string CrossesGap = "CrossesGap";
+
+    /// <summary>Boolean: a channel is flat in the window.</summary>
+    public const string HasFlatChannel = "HasFlatChannel";
+
+    /// <summary>Boolean: a channel is saturated in the window.</summary>
+    public const string HasSaturatedChannel = "HasSaturatedChannel";
+}
