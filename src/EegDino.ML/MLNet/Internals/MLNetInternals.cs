@@ -21,7 +21,7 @@ using Microsoft.ML.Runtime;
 // Arguments: instance type, loader type, argument type (none), signature, user name, load names.
 [assembly: LoadableClass(typeof(EegDinoEmbeddingTransformer), typeof(EmbeddingTransformerLoader), null,
     typeof(SignatureLoadModel), "EEG-DINO embedding transformer", EmbeddingTransformerLoader.LoaderSignature)]
-[assembly: LoadableClass(typeof(EegDinoClassificationTransformer), typeof(ClassifierTransformerLoader),
+[assembly: LoadableClass(typeof(EegDinoClassificationTransformer), typeof(ClassifierTransformerLoader), null,
     typeof(SignatureLoadModel), "EEG-DINO classification transformer", ClassifierTransformerLoader.LoaderSignature)]
 
 namespace System.Runtime.CompilerServices
@@ -248,8 +248,11 @@ namespace EegDino.ML.MLNet.Internals
             {
                 problems.Add(e.Message);
             }
-            if (!typeof(ModelZip).Assembly.GetCustomAttributes<LoadableClassAttribute>().Any(a => a.LoadNames.Contains(ClassifierTransformerLoader.LoaderSignature)))
-                problems.Add("The LoadableClass attribute for the classification transformer is not visible.");
+            var classifierAttribute = typeof(ModelZip).Assembly.GetCustomAttributes<LoadableClassAttribute>()
+                .SingleOrDefault(a => a.LoadNames.Contains(ClassifierTransformerLoader.LoaderSignature));
+            if (classifierAttribute is null) problems.Add("The LoadableClass attribute for the classification transformer is not visible.");
+            else if (classifierAttribute.LoaderType != typeof(ClassifierTransformerLoader) || classifierAttribute.InstanceType != typeof(EegDinoClassificationTransformer))
+                problems.Add("The LoadableClass attribute for the classification transformer names the wrong loader or instance type.");
 
             // The attribute must be one the runtime recognises, and ML.NET must see our loader.
             var attribute = typeof(ModelZip).Assembly.GetCustomAttributes<LoadableClassAttribute>()
