@@ -53,7 +53,12 @@ public sealed class EegDinoEmbeddingEstimator : IEstimator<EegDinoEmbeddingTrans
     {
         ArgumentNullException.ThrowIfNull(inputSchema);
         string name = _options.InputColumnName;
-        if (!inputSchema.TryFindColumn(name, out var column))
+        SchemaShape.Column? found = null;
+        foreach (var candidate in inputSchema)
+        {
+            if (candidate.Name == name) found = candidate;
+        }
+        if (found is not { } column)
         {
             throw new ArgumentOutOfRangeException(nameof(inputSchema),
                 $"Input column '{name}' is not in the data (columns found: {string.Join(", ", inputSchema.Select(c => $"'{c.Name}'"))}). " +
@@ -62,7 +67,7 @@ public sealed class EegDinoEmbeddingEstimator : IEstimator<EegDinoEmbeddingTrans
         if (column.Kind == SchemaShape.Column.VectorKind.Scalar || column.ItemType != NumberDataViewType.Single || column.IsKey)
         {
             throw new ArgumentOutOfRangeException(nameof(inputSchema),
-                $"Input column '{name}' must be a Vector<Single> of known size (the channel-major signal, numberOfChannels x samples); found {column.GetTypeString()}.");
+                $"Input column '{name}' must be a Vector<Single> of known size (the channel-major signal, numberOfChannels x samples); found {Describe(column)}.");
         }
         if (column.Kind == SchemaShape.Column.VectorKind.VariableVector)
         {
@@ -95,6 +100,17 @@ public sealed class EegDinoEmbeddingEstimator : IEstimator<EegDinoEmbeddingTrans
             throw;
         }
         return transformer;
+    }
+
+    private static string Describe(SchemaShape.Column column)
+    {
+        string item = column.IsKey ? $"Key<{column.ItemType}>" : $"{column.ItemType}";
+        return column.Kind switch
+        {
+            SchemaShape.Column.VectorKind.Scalar => item,
+            SchemaShape.Column.VectorKind.Vector => $"Vector<{item}>",
+            _ => $"VarVector<{item}>",
+        };
     }
 
     private static void Check(EegDinoEmbeddingOptions options)

@@ -27,7 +27,9 @@ public sealed class EegDinoEmbeddingTransformer : ITransformer, IDisposable
 {
     private readonly IEmbeddingEncoder _encoder;
     private readonly object _encoderGate = new();
-    private bool _disposed;
+    // The creator holds one reference; every row-to-row mapper (each PredictionEngine) holds another,
+    // because ML.NET's PredictionEngine disposes its transformer when it is disposed.
+    private int _references = 1;
 
     internal EegDinoEmbeddingTransformer(IEmbeddingEncoder encoder, string inputColumnName, string outputColumnName,
         int numberOfChannels, EegDinoEmbeddingKind outputKind, int batchSize)
@@ -72,7 +74,12 @@ public sealed class EegDinoEmbeddingTransformer : ITransformer, IDisposable
     /// <summary>A row-to-row mapper (one forward pass per row), as used by <c>PredictionEngine</c>.</summary>
     /// <param name="inputSchema">The schema of the rows to map.</param>
     /// <returns>The mapper.</returns>
-    public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema) => new EmbeddingRowMapper(Bind(inputSchema));
+    public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema)
+    {
+        var mapper = new EmbeddingRowMapper(Bind(inputSchema));
+        Interlocked.Increment(ref _references);
+        return mapper;
+    }
 
     /// <summary>Adds the embedding column to <paramref name="input"/>, computed lazily, in batches, as rows are read.</summary>
     /// <param name="input">The data, with the signal column.</param>
@@ -83,17 +90,19 @@ public sealed class EegDinoEmbeddingTransformer : ITransformer, IDisposable
         return new EmbeddingDataView(input, Bind(input.Schema));
     }
 
-    /// <summary>Frees the network's native memory. The transformer cannot be used afterwards.</summary>
+    /// <summary>
+    /// Releases the caller's reference; the network's native memory is freed when the last holder
+    /// (the creator, or a PredictionEngine made from the transformer) has released it.
+    /// </summary>
     public void Dispose()
     {
-        if (_disposed) return;
-        _disposed = true;
+        if (Interlocked.Decrement(ref _references) != 0) return;
         lock (_encoderGate) _encoder.Dispose();
     }
 
     void ICanSaveModel.Save(ModelSaveContext ctx)
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _references) <= 0, this);
         var properties = new Dictionary<string, string>(StringComparer.Ordinal)
         {
             ["InputColumnName"] = InputColumnName,
@@ -133,7 +142,7 @@ public sealed class EegDinoEmbeddingTransformer : ITransformer, IDisposable
     private EmbeddingComputation Bind(DataViewSchema inputSchema)
     {
         ArgumentNullException.ThrowIfNull(inputSchema);
-        ObjectDisposedException.ThrowIf(_disposed, this);
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _references) <= 0, this);
         return new EmbeddingComputation(inputSchema, _encoder, _encoderGate, InputColumnName, OutputColumnName,
             NumberOfChannels, OutputKind, BatchSize);
     }

@@ -97,6 +97,9 @@ namespace EegDino.ML.MLNet.Internals
     /// <summary>Schema shapes for estimators (the <c>SchemaShape.Column</c> constructor is internal).</summary>
     internal static class SchemaShapes
     {
+        /// <summary>The shape of a schema, as ML.NET's estimator chains compute it (tests use it to call GetOutputSchema).</summary>
+        public static SchemaShape FromSchema(DataViewSchema schema) => SchemaShape.Create(schema);
+
         /// <summary>The input shape plus a known-size <c>Vector&lt;Single&gt;</c> column, which replaces a column of the same name.</summary>
         public static SchemaShape WithSingleVector(SchemaShape input, string name)
         {
@@ -238,6 +241,7 @@ namespace EegDino.ML.MLNet.Internals
             Constructor(typeof(VersionInfo), typeof(string), typeof(uint), typeof(uint), typeof(uint), typeof(string), typeof(string), typeof(string));
             Constructor(typeof(SchemaShape.Column), typeof(string), typeof(SchemaShape.Column.VectorKind), typeof(DataViewType), typeof(bool), typeof(SchemaShape));
             Constructor(typeof(SchemaShape), typeof(IEnumerable<SchemaShape.Column>));
+            Method(typeof(SchemaShape), nameof(SchemaShape.Create), typeof(DataViewSchema));
             if (core.GetType("Microsoft.ML.SignatureLoadModel") is null) problems.Add("Microsoft.ML.SignatureLoadModel is missing.");
             Constructor(typeof(TrainerInfo), typeof(bool), typeof(bool), typeof(bool), typeof(bool), typeof(bool), typeof(bool));
             try
