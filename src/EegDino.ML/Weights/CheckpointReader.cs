@@ -30,8 +30,17 @@ internal static class CheckpointReader
         return new CheckpointContents("braindecode folder", tensors, metadata, configJson);
     }
 
-    private static CheckpointContents ReadTorchCheckpoint(string path) =>
-        throw new EegDinoModelFormatException($"'{path}' is a zip file (a torch.save checkpoint); reading .pt checkpoints is not supported yet.");
+    private static CheckpointContents ReadTorchCheckpoint(string path)
+    {
+        var checkpoint = Torch.TorchCheckpointReader.Read(path);
+        var notes = new List<string>();
+        if (checkpoint.StateDictPath.Length > 0) notes.Add($"weights under '{checkpoint.StateDictPath}'");
+        notes.AddRange(checkpoint.OtherEntries);
+        notes.AddRange(checkpoint.NotLoaded.Select(t => $"{t.Key}: {t.DType} tensor {t.ShapeText} ({t.Reason})"));
+        var tensors = new Dictionary<string, WeightTensor>(checkpoint.Tensors.Count, StringComparer.Ordinal);
+        foreach (var (key, tensor) in checkpoint.Tensors) tensors.Add(key, tensor);
+        return new CheckpointContents("torch checkpoint", tensors, notes: notes);
+    }
 
     private static bool IsZip(string path)
     {

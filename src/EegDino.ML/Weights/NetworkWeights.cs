@@ -41,14 +41,15 @@ internal sealed partial class NetworkWeights
 
     public static NetworkWeights FromContents(CheckpointContents contents, EegDinoWeightSource source, EegDinoConfig? configOverride, string name)
     {
-        var (tensors, skipped) = CheckpointKeyMapper.Map(contents.Tensors, source);
+        var mapping = CheckpointKeyMapper.MapDetailed(contents.Tensors, source);
+        var tensors = mapping.Tensors;
         EegDinoConfig config = configOverride
             ?? (contents.ConfigJson is not null ? EegDinoConfig.FromJson(contents.ConfigJson) : null)
             ?? EegDinoConfig.FromMetadata(contents.Metadata, DetectOrNull(tensors))
             ?? Detect(tensors, name);
         int? classes = tensors.TryGetValue("final_layer.classifier.6.weight", out var last) && last.Shape.Length == 2
             ? (int)last.Shape[0] : null;
-        string description = $"{contents.Format} '{name}': {config}; {(classes is int c ? $"head with {c} classes" : "no head")}; {CheckpointKeyMapper.Summarise(skipped)}";
+        string description = $"{contents.Format} '{name}': {config}; {(classes is int c ? $"head with {c} classes" : "no head")}; {CheckpointKeyMapper.Summarise(mapping.Skipped)}";
         return new NetworkWeights(tensors, config, classes, description);
     }
 
