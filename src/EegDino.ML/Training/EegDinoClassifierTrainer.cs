@@ -72,15 +72,15 @@ public sealed partial class EegDinoClassifierTrainer : ITrainerEstimator<EegDino
     public SchemaShape GetOutputSchema(SchemaShape inputSchema)
     {
         ArgumentNullException.ThrowIfNull(inputSchema);
-        if (!inputSchema.TryFindColumn(_options.LabelColumnName, out var label))
+        if (Find(inputSchema, _options.LabelColumnName) is not { } label)
             throw new ArgumentOutOfRangeException(nameof(inputSchema), $"Label column '{_options.LabelColumnName}' is not in the data (columns found: {Names(inputSchema.Select(c => c.Name))}).");
         if (!label.IsKey || label.Kind != SchemaShape.Column.VectorKind.Scalar)
-            throw new ArgumentOutOfRangeException(nameof(inputSchema), $"Label column '{_options.LabelColumnName}' must be a key type (use mlContext.Transforms.Conversion.MapValueToKey); found {label.GetTypeString()}.");
-        if (!inputSchema.TryFindColumn(_options.SignalColumnName, out var signal))
+            throw new ArgumentOutOfRangeException(nameof(inputSchema), $"Label column '{_options.LabelColumnName}' must be a key type (use mlContext.Transforms.Conversion.MapValueToKey); found {Describe(label)}.");
+        if (Find(inputSchema, _options.SignalColumnName) is not { } signal)
             throw new ArgumentOutOfRangeException(nameof(inputSchema), $"Signal column '{_options.SignalColumnName}' is not in the data (columns found: {Names(inputSchema.Select(c => c.Name))}).");
         if (signal.Kind != SchemaShape.Column.VectorKind.Vector || signal.ItemType != NumberDataViewType.Single || signal.IsKey)
-            throw new ArgumentOutOfRangeException(nameof(inputSchema), $"Signal column '{_options.SignalColumnName}' must be a Vector<Single> of known size (numberOfChannels x samples, channel-major); found {signal.GetTypeString()}.");
-        bool hasKeyValues = label.Annotations.TryFindColumn("KeyValues", out _);
+            throw new ArgumentOutOfRangeException(nameof(inputSchema), $"Signal column '{_options.SignalColumnName}' must be a Vector<Single> of known size (numberOfChannels x samples, channel-major); found {Describe(signal)}.");
+        bool hasKeyValues = Find(label.Annotations, "KeyValues") is not null;
         return TrainerInternals.WithMulticlassOutputs(inputSchema, hasKeyValues);
     }
 
@@ -138,9 +138,9 @@ public sealed partial class EegDinoClassifierTrainer : ITrainerEstimator<EegDino
 
         var checkpoint = NetworkWeights.Load(_options.ModelPath!, _options.WeightSource, _options.Config);
         ClassifierTrainingLoop.ChooseStoredHead(checkpoint, _options.InitialHead, layout.Classes, _options.LabelColumnName);
-        channel.Info($"EEG-DINO classifier: {checkpoint.Description}; {_options.Mode}, {training.Count} training and {validation?.Count ?? 0} validation rows, {layout.Classes} classes, seed {seed}.");
+        channel.Info(MessageSensitivity.None, $"EEG-DINO classifier: {checkpoint.Description}; {_options.Mode}, {training.Count} training and {validation?.Count ?? 0} validation rows, {layout.Classes} classes, seed {seed}.");
 
-        var result = ClassifierTrainingLoop.Train(_options, checkpoint, layout.Classes, training, validation, seed, message => channel.Info(message));
+        var result = ClassifierTrainingLoop.Train(_options, checkpoint, layout.Classes, training, validation, seed, message => channel.Info(MessageSensitivity.None, message));
         var runtime = EegDinoRuntime.Create(result.Weights,
             new EegDinoEncoderOptions { InputScale = _options.InputScale, Device = _options.Device, Config = result.Weights.Config }, withHead: true);
         var model = new EegDinoClassificationModel(runtime, _options.NumberOfChannels, layout.SamplesPerChannel, layout.ClassNames, result.History);
@@ -216,7 +216,7 @@ public sealed partial class EegDinoClassifierTrainer : ITrainerEstimator<EegDino
                 labels.Add((int)(key - 1));
             }
         }
-        if (skipped > 0) channel.Warning($"Skipped {skipped} {what} rows with a missing label.");
+        if (skipped > 0) channel.Warning(MessageSensitivity.None, $"Skipped {skipped} {what} rows with a missing label.");
         if (rows.Count == 0)
         {
             throw new EegDinoException(position < 0
@@ -238,6 +238,12 @@ public sealed partial class EegDinoClassifierTrainer : ITrainerEstimator<EegDino
         if (raw == typeof(ulong)) { var g = cursor.GetGetter<ulong>(column); ulong v = 0; return () => { g(ref v); return (long)v; }; }
         throw new ArgumentOutOfRangeException(nameof(column), $"Label column '{column.Name}' has the key raw type {raw.Name}; expected Byte, UInt16, UInt32 or UInt64.");
     }
+
+    private static string Describe(SchemaShape.Column column) =>
+        $"{(column.Kind == SchemaShape.Column.VectorKind.Scalar ? "" : column.Kind + " of ")}{(column.IsKey ? "Key of " : "")}{column.ItemType}";
+
+    private static SchemaShape.Column? Find(SchemaShape shape, string name) =>
+        shape.Where(c => c.Name == name).Select(c => (SchemaShape.Column?)c).LastOrDefault();
 
     private static string Names(IEnumerable<string> names) => string.Join(", ", names.Select(n => $"'{n}'"));
 }

@@ -1,5 +1,6 @@
 using EegDino.ML.Weights;
 using Microsoft.ML;
+using Microsoft.ML.Data;
 
 namespace EegDino.ML.Tests.Training;
 
@@ -31,6 +32,25 @@ public sealed class ClassifierCheckpointHeadTests
         var engine = ml.Model.CreatePredictionEngine<TinyClassifierData.Row, TinyClassifierData.Prediction>(model);
         var rows = TinyClassifierData.FixtureRows();
         AssertFixtureParity(rows.Select(r => engine.Predict(r).Score).ToList());
+    }
+
+    [TestMethod]
+    public void WorksInsideAnEstimatorChainWithMapKeyToValue()
+    {
+        var ml = new MLContext(seed: 1);
+        IDataView raw = ml.Data.LoadFromEnumerable(TinyClassifierData.FixtureRows());
+        var pipeline = ml.Transforms.Conversion.MapValueToKey("Label", "Class")
+            .Append(ml.MulticlassClassification.Trainers.EegDino(TinyClassifierData.ScoreOnly()))
+            .Append(ml.Transforms.Conversion.MapKeyToValue("PredictedClass", "PredictedLabel"));
+        var chainShape = pipeline.GetOutputSchema(EegDino.ML.MLNet.Internals.SchemaShapes.FromSchema(raw.Schema));
+        Assert.IsTrue(chainShape.Any(c => c.Name == "Score") && chainShape.Any(c => c.Name == "PredictedClass"));
+
+        var model = pipeline.Fit(raw);
+        IDataView scored = model.Transform(raw);
+        AssertFixtureParity(RhythmData.Scores(scored));
+        var expected = TinyClassifierData.ExpectedProbabilities().Select(p => "abc"[Array.IndexOf(p, p.Max())].ToString()).ToList();
+        CollectionAssert.AreEqual(expected, scored.GetColumn<string>("PredictedClass").ToList());
+        foreach (var t in model.OfType<IDisposable>()) t.Dispose();
     }
 
     [TestMethod]
