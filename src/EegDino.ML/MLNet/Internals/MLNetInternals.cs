@@ -21,6 +21,8 @@ using Microsoft.ML.Runtime;
 // Arguments: instance type, loader type, argument type (none), signature, user name, load names.
 [assembly: LoadableClass(typeof(EegDinoEmbeddingTransformer), typeof(EmbeddingTransformerLoader), null,
     typeof(SignatureLoadModel), "EEG-DINO embedding transformer", EmbeddingTransformerLoader.LoaderSignature)]
+[assembly: LoadableClass(typeof(EegDinoClassificationTransformer), typeof(ClassifierTransformerLoader), null,
+    typeof(SignatureLoadModel), "EEG-DINO classification transformer", ClassifierTransformerLoader.LoaderSignature)]
 
 namespace System.Runtime.CompilerServices
 {
@@ -128,6 +130,78 @@ namespace EegDino.ML.MLNet.Internals
         public static void Save(ModelSaveContext ctx, PersistedModelState state) => ModelZip.Save(ctx, Format, state);
     }
 
+    /// <summary>The loader ML.NET calls for a saved <see cref="EegDinoClassificationTransformer"/> (the trained classifier).</summary>
+    internal static class ClassifierTransformerLoader
+    {
+        /// <summary>Stored in the model zip; never change it (saved models name their loader by it).</summary>
+        public const string LoaderSignature = "EegDinoClassifierXf";
+
+        /// <summary>Version 1.1 (0x00010001): the first format.</summary>
+        public static readonly ModelZipFormat Format = new(
+            ModelSignature: "EEGDINOC", LoaderSignature: LoaderSignature,
+            VersionWritten: 0x00010001, VersionReadable: 0x00010001, OldestReadable: 0x00010001);
+
+        // Found by ML.NET by reflection: a static Create(IHostEnvironment, ModelLoadContext).
+        private static EegDinoClassificationTransformer Create(IHostEnvironment env, ModelLoadContext ctx)
+        {
+            ArgumentNullException.ThrowIfNull(env);
+            return EegDinoClassificationTransformer.FromState(ModelZip.Load(ctx, Format));
+        }
+
+        public static void Save(ModelSaveContext ctx, PersistedModelState state) => ModelZip.Save(ctx, Format, state);
+    }
+
+    /// <summary>What the classifier trainer needs from ML.NET beyond its public API.</summary>
+    internal static class TrainerInternals
+    {
+        private const string InternalCatalogTypeName = "Microsoft.ML.Data.IInternalCatalog";
+
+        /// <summary>
+        /// The environment behind a trainer catalog (<c>mlContext.MulticlassClassification.Trainers</c>):
+        /// ML.NET keeps it behind the internal interface <c>IInternalCatalog</c> of Microsoft.ML.Data,
+        /// which is not publicized, so it is read by reflection.
+        /// </summary>
+        public static IHostEnvironment GetEnvironment(object catalog)
+        {
+            ArgumentNullException.ThrowIfNull(catalog);
+            var property = typeof(MulticlassClassificationCatalog).Assembly.GetType(InternalCatalogTypeName)?.GetProperty("Environment");
+            return property?.GetValue(catalog) as IHostEnvironment
+                ?? throw new InvalidOperationException($"Cannot read the MLContext behind {catalog.GetType().Name} ({InternalCatalogTypeName}.Environment is missing: was Microsoft.ML upgraded?).");
+        }
+
+        /// <summary>How ML.NET sees the trainer: no normalisation or caching needed, validation data supported.</summary>
+        public static TrainerInfo Info() => new(normalization: false, caching: false, calibration: false,
+            supportValid: true, supportIncrementalTrain: false, supportTest: false);
+
+        /// <summary>
+        /// The input shape plus the multiclass outputs: <c>Score</c> (known-size Vector&lt;Single&gt; with
+        /// the annotations of ML.NET's multiclass scorers) and <c>PredictedLabel</c> (a UInt32 key).
+        /// </summary>
+        public static SchemaShape WithMulticlassOutputs(SchemaShape input, bool labelHasKeyValues)
+        {
+            var text = TextDataViewType.Instance;
+            var scoreAnnotations = new List<SchemaShape.Column>
+            {
+                new("ScoreColumnSetId", SchemaShape.Column.VectorKind.Scalar, NumberDataViewType.UInt32, true, null),
+                new("ScoreColumnKind", SchemaShape.Column.VectorKind.Scalar, text, false, null),
+                new("ScoreValueKind", SchemaShape.Column.VectorKind.Scalar, text, false, null),
+            };
+            var predictedAnnotations = new List<SchemaShape.Column>(scoreAnnotations);
+            if (labelHasKeyValues)
+            {
+                scoreAnnotations.Add(new("SlotNames", SchemaShape.Column.VectorKind.Vector, text, false, null));
+                scoreAnnotations.Add(new("TrainingLabelValues", SchemaShape.Column.VectorKind.Vector, text, false, null));
+                predictedAnnotations.Add(new("KeyValues", SchemaShape.Column.VectorKind.Vector, text, false, null));
+            }
+            var columns = input.ToDictionary(c => c.Name, StringComparer.Ordinal);
+            columns[EegDinoClassificationTransformer.ScoreColumnName] = new SchemaShape.Column(EegDinoClassificationTransformer.ScoreColumnName,
+                SchemaShape.Column.VectorKind.Vector, NumberDataViewType.Single, false, new SchemaShape(scoreAnnotations));
+            columns[EegDinoClassificationTransformer.PredictedLabelColumnName] = new SchemaShape.Column(EegDinoClassificationTransformer.PredictedLabelColumnName,
+                SchemaShape.Column.VectorKind.Scalar, NumberDataViewType.UInt32, true, new SchemaShape(predictedAnnotations));
+            return new SchemaShape(columns.Values);
+        }
+    }
+
     /// <summary>
     /// Checks that every internal ML.NET name this file relies on still exists with the expected
     /// shape, so that an ML.NET upgrade fails here, by name, instead of with a MissingMethodException
@@ -169,6 +243,20 @@ namespace EegDino.ML.MLNet.Internals
             Constructor(typeof(SchemaShape), typeof(IEnumerable<SchemaShape.Column>));
             Method(typeof(SchemaShape), nameof(SchemaShape.Create), typeof(DataViewSchema));
             if (core.GetType("Microsoft.ML.SignatureLoadModel") is null) problems.Add("Microsoft.ML.SignatureLoadModel is missing.");
+            Constructor(typeof(TrainerInfo), typeof(bool), typeof(bool), typeof(bool), typeof(bool), typeof(bool), typeof(bool));
+            try
+            {
+                _ = TrainerInternals.GetEnvironment(new MLContext(seed: 1).MulticlassClassification.Trainers);
+            }
+            catch (InvalidOperationException e)
+            {
+                problems.Add(e.Message);
+            }
+            var classifierAttribute = typeof(ModelZip).Assembly.GetCustomAttributes<LoadableClassAttribute>()
+                .SingleOrDefault(a => a.LoadNames.Contains(ClassifierTransformerLoader.LoaderSignature));
+            if (classifierAttribute is null) problems.Add("The LoadableClass attribute for the classification transformer is not visible.");
+            else if (classifierAttribute.LoaderType != typeof(ClassifierTransformerLoader) || classifierAttribute.InstanceType != typeof(EegDinoClassificationTransformer))
+                problems.Add("The LoadableClass attribute for the classification transformer names the wrong loader or instance type.");
 
             // The attribute must be one the runtime recognises, and ML.NET must see our loader.
             var attribute = typeof(ModelZip).Assembly.GetCustomAttributes<LoadableClassAttribute>()

@@ -1,0 +1,152 @@
+using System.Text.Json;
+using EegDino.ML.Model;
+using EegDino.ML.MLNet;
+using EegDino.ML.MLNet.Internals;
+using EegDino.ML.Training;
+using EegDino.ML.Weights;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+
+namespace EegDino.ML;
+
+/// <summary>
+/// Scores EEG windows with a trained EEG-DINO classifier: adds <c>Score</c> (class probabilities, a
+/// known-size <c>Vector&lt;Single&gt;</c> with the class names as slot names) and <c>PredictedLabel</c>
+/// (a key of the label's type, with its key values), the columns ML.NET's multiclass trainers add,
+/// so that <c>mlContext.MulticlassClassification.Evaluate</c> and <c>MapKeyToValue</c> work unchanged.
+/// Made by <see cref="EegDinoClassifierTrainer"/>, saved and loaded with the ML.NET model (weights inside).
+/// </summary>
+/// <remarks>
+/// <para><see cref="Transform"/> is lazy and batched: cursors pull <see cref="BatchSize"/> rows, score
+/// them in one forward pass and serve them one by one; nothing runs when neither output is read.
+/// <c>PredictionEngine</c> scores one row per call.</para>
+/// <para>Thread safety as <see cref="EegDinoEmbeddingTransformer"/>: forward passes on the shared network
+/// are serialised. Dispose the transformer to free the network's native memory.</para>
+/// </remarks>
+public sealed class EegDinoClassificationTransformer : ISingleFeaturePredictionTransformer<EegDinoClassificationModel>, IDisposable
+{
+    /// <summary>Name of the probabilities column added by <see cref="Transform"/>.</summary>
+    public const string ScoreColumnName = "Score";
+
+    /// <summary>Name of the predicted-key column added by <see cref="Transform"/>.</summary>
+    public const string PredictedLabelColumnName = "PredictedLabel";
+
+    private bool _disposed;
+
+    internal EegDinoClassificationTransformer(EegDinoClassificationModel model, string signalColumnName, string labelColumnName, int batchSize)
+    {
+        Model = model;
+        SignalColumnName = signalColumnName;
+        LabelColumnName = labelColumnName;
+        BatchSize = batchSize;
+    }
+
+    /// <summary>The trained network with its classes and training history.</summary>
+    public EegDinoClassificationModel Model { get; }
+
+    /// <summary>The signal column read.</summary>
+    public string SignalColumnName { get; }
+
+    /// <summary>The label column the model was trained on (not read when scoring).</summary>
+    public string LabelColumnName { get; }
+
+    /// <summary>Rows per forward pass in <see cref="Transform"/>.</summary>
+    public int BatchSize { get; }
+
+    /// <summary>The training history (same as <c>Model.History</c>).</summary>
+    public EegDinoTrainingHistory History => Model.History;
+
+    /// <summary>The signal column (ML.NET's feature column for this trainer).</summary>
+    public string FeatureColumnName => SignalColumnName;
+
+    /// <summary>The signal column's type: a <c>Vector&lt;Single&gt;</c> of <c>NumberOfChannels * SamplesPerChannel</c>.</summary>
+    public DataViewType FeatureColumnType => new VectorDataViewType(NumberDataViewType.Single, Model.NumberOfChannels * Model.SamplesPerChannel);
+
+    /// <summary>Always true: each row is scored independently.</summary>
+    public bool IsRowToRowMapper => true;
+
+    /// <summary>The schema of <see cref="Transform"/>'s result.</summary>
+    /// <param name="inputSchema">The schema of the data to score.</param>
+    /// <returns>The input columns followed by <c>Score</c> and <c>PredictedLabel</c>.</returns>
+    /// <exception cref="ArgumentOutOfRangeException">The signal column is missing or not of the trained size.</exception>
+    public DataViewSchema GetOutputSchema(DataViewSchema inputSchema) => Bind(inputSchema).OutputSchema;
+
+    /// <summary>A row-to-row mapper (one forward pass per row), as used by <c>PredictionEngine</c>.</summary>
+    /// <param name="inputSchema">The schema of the rows to map.</param>
+    /// <returns>The mapper.</returns>
+    public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema) => new ClassificationRowMapper(Bind(inputSchema));
+
+    /// <summary>Adds <c>Score</c> and <c>PredictedLabel</c> to <paramref name="input"/>, computed lazily in batches.</summary>
+    /// <param name="input">Data with the signal column.</param>
+    /// <returns>The scored view.</returns>
+    public IDataView Transform(IDataView input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        return new ClassificationDataView(input, Bind(input.Schema));
+    }
+
+    /// <summary>Frees the network's native memory; the transformer cannot be used afterwards.</summary>
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        Model.Dispose();
+    }
+
+    void ICanSaveModel.Save(ModelSaveContext ctx)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var properties = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["SignalColumnName"] = SignalColumnName,
+            ["LabelColumnName"] = LabelColumnName,
+            ["NumberOfChannels"] = PersistedModelState.Format(Model.NumberOfChannels),
+            ["SamplesPerChannel"] = PersistedModelState.Format(Model.SamplesPerChannel),
+            ["NumberOfClasses"] = PersistedModelState.Format(Model.NumberOfClasses),
+            ["InputScale"] = PersistedModelState.Format(Model.InputScale),
+            ["Device"] = Model.Runtime.Options.Device,
+            ["BatchSize"] = PersistedModelState.Format(BatchSize),
+            ["History"] = EegDinoClassificationModel.HistoryToJson(Model.History),
+        };
+        if (Model.ClassNames is { } names) properties["ClassNames"] = JsonSerializer.Serialize(names);
+        using var weights = new MemoryStream();
+        Model.SaveWeights(weights);
+        ClassifierTransformerLoader.Save(ctx, new PersistedModelState(properties, weights.ToArray()));
+    }
+
+    internal static EegDinoClassificationTransformer FromState(PersistedModelState state)
+    {
+        var options = new EegDinoEncoderOptions
+        {
+            InputScale = state.GetSingle("InputScale"),
+            Device = state.GetString("Device", "cpu"),
+        };
+        using var stream = new MemoryStream(state.Weights, writable: false);
+        var (tensors, metadata) = SafetensorsReader.Read(stream, "model zip");
+        var weights = NetworkWeights.FromContents(new CheckpointContents("safetensors", tensors, metadata), EegDinoWeightSource.Student, null, "model zip");
+        int classes = state.GetInt32("NumberOfClasses");
+        if (weights.HeadClasses != classes)
+            throw new EegDinoModelFormatException($"The saved classifier declares {classes} classes, but its weights hold a head with {weights.HeadClasses?.ToString() ?? "no"} classes.");
+        var runtime = EegDinoRuntime.Create(weights, options, withHead: true);
+        try
+        {
+            string[]? names = state.Properties.TryGetValue("ClassNames", out string? json) ? JsonSerializer.Deserialize<string[]>(json) : null;
+            var model = new EegDinoClassificationModel(runtime, state.GetInt32("NumberOfChannels"), state.GetInt32("SamplesPerChannel"), names,
+                EegDinoClassificationModel.HistoryFromJson(state.GetString("History")));
+            return new EegDinoClassificationTransformer(model, state.GetString("SignalColumnName"), state.GetString("LabelColumnName"),
+                Math.Max(1, state.GetInt32("BatchSize", 8)));
+        }
+        catch
+        {
+            runtime.Dispose();
+            throw;
+        }
+    }
+
+    private ClassificationScoring Bind(DataViewSchema inputSchema)
+    {
+        ArgumentNullException.ThrowIfNull(inputSchema);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        return new ClassificationScoring(inputSchema, Model, SignalColumnName, BatchSize);
+    }
+}

@@ -1,0 +1,159 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Reflection;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+
+namespace EegDino.ML.Tests.Training;
+
+/// <summary>The trained classifier in the ML.NET model zip: in process, in a fresh process, and as safetensors for EegDinoClassifier.</summary>
+[TestClass]
+public sealed class ClassifierPersistenceTests
+{
+    public TestContext TestContext { get; set; } = null!;
+
+    private static EegDinoClassificationTransformer Train(MLContext ml, IDataView train)
+    {
+        var options = RhythmData.Options(epochs: 2);
+        options.InferenceBatchSize = 3;
+        return ml.MulticlassClassification.Trainers.EegDino(options).Fit(train);
+    }
+
+    [TestMethod]
+    public void SavedAndLoadedInProcessScoresIdenticallyWithClassNamesAndHistory()
+    {
+        var ml = new MLContext(seed: 1);
+        IDataView data = RhythmData.Load(ml, RhythmData.Rows(12, seed: 5));
+        using var model = Train(ml, data);
+        var expected = RhythmData.Scores(model.Transform(data));
+
+        using var zip = new MemoryStream();
+        ml.Model.Save(model, data.Schema, zip);
+        zip.Position = 0;
+        ITransformer loaded = new MLContext(seed: 2).Model.Load(zip, out _);
+        var reloaded = (EegDinoClassificationTransformer)loaded;
+
+        var actual = RhythmData.Scores(loaded.Transform(data));
+        for (int i = 0; i < expected.Count; i++) CollectionAssert.AreEqual(expected[i], actual[i], $"row {i}");
+        CollectionAssert.AreEqual(new[] { "alpha", "beta" }, reloaded.Model.ClassNames!.ToArray());
+        Assert.HasCount(2, reloaded.History.Epochs);
+        Assert.AreEqual(model.History.Epochs[1].TrainingLoss, reloaded.History.Epochs[1].TrainingLoss);
+        Assert.AreEqual(model.History.Seed, reloaded.History.Seed);
+        Assert.AreEqual(3, reloaded.BatchSize);
+
+        // PredictedLabel maps back to the class names.
+        var names = ml.Transforms.Conversion.MapKeyToValue("PredictedClass", "PredictedLabel").Fit(loaded.Transform(data)).Transform(loaded.Transform(data));
+        var predicted = names.GetColumn<string>("PredictedClass").ToList();
+        CollectionAssert.IsSubsetOf(predicted.Distinct().ToList(), new[] { "alpha", "beta" });
+        reloaded.Dispose();
+    }
+
+    [TestMethod]
+    public void PredictionEngineAgreesWithTheBatchedTransform()
+    {
+        var ml = new MLContext(seed: 1);
+        var rows = RhythmData.Rows(7, seed: 5);
+        IDataView data = RhythmData.Load(ml, rows);
+        using var model = Train(ml, data);
+        var batched = RhythmData.Scores(model.Transform(data));
+        var engine = ml.Model.CreatePredictionEngine<RhythmSignal, TinyClassifierData.Prediction>(model);
+        for (int i = 0; i < rows.Count; i++)
+        {
+            var prediction = engine.Predict(new RhythmSignal { Signal = rows[i].Signal });
+            for (int k = 0; k < 2; k++) Assert.AreEqual(batched[i][k], prediction.Score[k], 1e-5, $"row {i} class {k}");
+            Assert.AreEqual(batched[i][0] >= batched[i][1] ? 1u : 2u, prediction.PredictedLabel, $"row {i}");
+        }
+    }
+
+    [TestMethod]
+    public void LoadsInAFreshProcessWithIdenticalScores()
+    {
+        string dir = Path.Combine(Path.GetTempPath(), "eegdino-train-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(dir);
+        try
+        {
+            var ml = new MLContext(seed: 1);
+            var rows = RhythmData.Rows(5, seed: 5);
+            IDataView data = RhythmData.Load(ml, rows);
+            string zip = Path.Combine(dir, "classifier.zip");
+            List<float[]> expected;
+            using (var model = Train(ml, data))
+            {
+                expected = RhythmData.Scores(model.Transform(data));
+                ml.Model.Save(model, data.Schema, zip);
+            }
+
+            float[][] actual = RunProbe(zip, rows.Select(r => r.Signal).ToList(), "Score", dir);
+            Assert.HasCount(expected.Count, actual);
+            for (int i = 0; i < expected.Count; i++) CollectionAssert.AreEqual(expected[i], actual[i], $"row {i}: identical scores in a fresh process");
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [TestMethod]
+    public void SavedWeightsLoadAsAnEegDinoClassifierWithTheSameProbabilities()
+    {
+        var ml = new MLContext(seed: 1);
+        var rows = RhythmData.Rows(4, seed: 5);
+        IDataView data = RhythmData.Load(ml, rows);
+        using var model = Train(ml, data);
+        var expected = RhythmData.Scores(model.Transform(data));
+
+        using var weights = new MemoryStream();
+        model.Model.SaveWeights(weights);
+        string path = Path.Combine(Path.GetTempPath(), "eegdino-train-" + Guid.NewGuid().ToString("N") + ".safetensors");
+        File.WriteAllBytes(path, weights.ToArray());
+        try
+        {
+            using var classifier = EegDinoClassifier.Load(path);
+            float[] probabilities = classifier.PredictProbabilities(rows.SelectMany(r => r.Signal).ToArray(), rows.Count, RhythmData.Channels);
+            for (int i = 0; i < rows.Count; i++)
+                for (int k = 0; k < 2; k++) Assert.AreEqual(expected[i][k], probabilities[i * 2 + k], 1e-6, $"row {i} class {k}");
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    private float[][] RunProbe(string zip, List<float[]> signals, string column, string dir)
+    {
+        string rowsPath = Path.Combine(dir, "rows.bin");
+        using (var writer = new BinaryWriter(File.Create(rowsPath)))
+        {
+            writer.Write(signals.Count);
+            writer.Write(signals[0].Length);
+            foreach (var signal in signals) foreach (float v in signal) writer.Write(v);
+        }
+        string output = Path.Combine(dir, "output.txt");
+        string probe = typeof(ClassifierPersistenceTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
+            .Single(a => a.Key == "ModelLoadProbe").Value!;
+        if (!File.Exists(probe)) Assert.Fail($"The model-load probe {probe} is missing; it is built with the test project.");
+        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        foreach (string arg in new[] { probe, zip, rowsPath, column, output }) start.ArgumentList.Add(arg);
+        using var process = Process.Start(start)!;
+        string stdout = process.StandardOutput.ReadToEnd();
+        string stderr = process.StandardError.ReadToEnd();
+        process.WaitForExit();
+        TestContext.WriteLine(stdout);
+        Assert.AreEqual(0, process.ExitCode, $"probe failed: {stdout}\n{stderr}");
+        StringAssert.Contains(stdout, "EegDino.ML loaded by ML.NET: True");
+        return File.ReadAllLines(output)
+            .Select(line => line.Split(' ').Select(v => float.Parse(v, CultureInfo.InvariantCulture)).ToArray())
+            .ToArray();
+    }
+}
+
+/// <summary>PredictionEngine input for the rhythm data.</summary>
+public sealed class RhythmSignal
+{
+    [Microsoft.ML.Data.VectorType(RhythmData.Size)]
+    public float[] Signal { get; set; } = [];
+}
