@@ -100,7 +100,8 @@ internal sealed class EmbeddingJobResult
 /// (temporary name, then rename), then a line is appended to the progress log <c>OUT.progress.jsonl</c>
 /// and flushed to disk. The log's first line holds the settings (windows, montage, embedding, model);
 /// a later run with other settings is refused. A run skips recordings the log lists as done whose part
-/// file exists and whose size and time stamp are unchanged; failed recordings are retried. A torn
+/// file exists and whose size and time stamp are unchanged; failed recordings are retried. A run over
+/// the same inputs as a complete, failure-free run whose recordings are all unchanged does nothing. A torn
 /// last line (crash while appending) is ignored. When every recording has been handled the output is
 /// assembled from the part files in input order (temporary name, then rename); the part files are
 /// deleted after a run with no failures unless <see cref="EmbeddingJobOptions.KeepParts"/>.</para>
@@ -193,7 +194,8 @@ internal sealed class EegEmbeddingJob
         var log = ProgressLog.Open(ProgressPath, SettingsJson());
         string setHash = Hash(string.Join('\n', inputs.Select(i => i.Path)));
 
-        if (log.LastAssembly is { } a && a.InputSet == setHash && a.Failed == 0 && File.Exists(_output))
+        if (log.LastAssembly is { } a && a.InputSet == setHash && a.Failed == 0 && File.Exists(_output)
+            && inputs.All(i => log.Done.TryGetValue(i.Path, out var d) && d.Matches(i.Path)))
         {
             log.Dispose();
             var outcomes = inputs.Select(i => new RecordingOutcome(i, RecordingStatus.Resumed, log.Done.TryGetValue(i.Path, out var d) ? (int)d.Rows : 0, null)).ToList();
