@@ -1,0 +1,239 @@
+using System.Globalization;
+using EegDino.ML.Eeg;
+using EegDino.ML.Samples.Demo;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using ScottPlot;
+
+namespace EegDino.ML.Samples.Commands;
+
+/// <summary>
+/// <c>eegdino demo</c>: the whole path on bundled data. Eyes-open and eyes-closed resting EEG of
+/// eegmmidb subject S001 are read, montage-mapped, resampled 160 -> 200 Hz and windowed; the windows
+/// are embedded; an ML.NET logistic regression is cross-validated on the embeddings (and, for
+/// comparison, on the windows' alpha-band power); metrics are printed and a figure is written.
+/// </summary>
+internal sealed class DemoCommand : ICommand
+{
+    public string Name => "demo";
+
+    public string Summary => "Eyes open vs eyes closed on bundled EEG: embed, cross-validate an ML.NET classifier, plot.";
+
+    public string Usage => """
+        usage: eegdino demo [--output-dir DIR] [--model PATH] [--window-seconds 4] [--stride-seconds 2] [--folds 5]
+                            [--scale S] [--config CONFIG.json] [--source student|teacher] [--device cpu|cuda]
+
+          Runs on the bundled recordings S001R01 (eyes open) and S001R02 (eyes closed) of the PhysioNet
+          EEG Motor Movement/Imagery Dataset, about 1 minute each, with no network access.
+          --output-dir      where the figure, embeddings.csv, metrics.txt and copies of the data and model go
+                            (default ./eegdino-demo)
+          --model           real EEG-DINO weights; default: the bundled Small-architecture model with RANDOM
+                            weights (no pre-training: accuracy then comes from the signal, not from pre-training)
+          --window-seconds  window length (default 4 s: 4 patches; 29 windows per recording with the default stride)
+          --stride-seconds  step between windows (default 2 s)
+          --folds           blocked cross-validation folds (default 5); overlapping windows never straddle
+                            train and test (see docs/embedding-corpora.md)
+        """;
+
+    private static readonly (string File, string Condition, bool Closed)[] Recordings =
+    [
+        ("S001R01.edf", "eyes open", false),
+        ("S001R02.edf", "eyes closed", true),
+    ];
+
+    private sealed record DemoWindow(string Condition, bool Closed, double StartSeconds, double RecordingSeconds,
+        float[] Embedding, double[] AlphaPower);
+
+    public int Run(CommandArgs args)
+    {
+        string outputDir = Path.GetFullPath(args.Optional("output-dir") ?? "eegdino-demo");
+        string? modelArg = args.Optional("model");
+        double windowSeconds = args.Float("window-seconds", 4);
+        double strideSeconds = args.Float("stride-seconds", 2);
+        int folds = args.Int("folds", 5);
+        if (folds < 2) throw new UsageException($"--folds is {folds}; at least 2 was expected.");
+        var modelOptions = ModelOptions.FromArgs(args);
+        args.EnsureAllUsed();
+        var ci = CultureInfo.InvariantCulture;
+
+        string bundled = AppContext.BaseDirectory;
+        string model = modelArg ?? Path.Combine(bundled, "Models", "eegdino-small-random.safetensors");
+        bool randomWeights = modelArg is null;
+        foreach (string path in Recordings.Select(r => Path.Combine(bundled, "Data", r.File)).Append(model))
+            if (!File.Exists(path))
+                throw new FileNotFoundException($"{path} is missing; the demo data and model are copied next to the app by the build (src/EegDino.ML.Samples/Data and Models).", path);
+
+        Directory.CreateDirectory(outputDir);
+        var report = new StringWriter(ci);
+        void Say(string line) { Console.WriteLine(line); report.WriteLine(line); }
+
+        using var encoder = EegDinoEncoder.Load(model, modelOptions);
+        Say("EEG-DINO demo: eyes open (S001R01) vs eyes closed (S001R02), PhysioNet eegmmidb subject S001");
+        if (randomWeights)
+        {
+            Say($"weights: the bundled Small-architecture model with RANDOM weights ({Path.GetFileName(model)}), not pre-trained.");
+            Say("         Whatever accuracy follows comes from the signal passing through a random network, not from");
+            Say("         pre-training. Use --model with the released EEG-DINO weights for real embeddings.");
+        }
+        else
+        {
+            Say($"weights: {model}");
+        }
+        Say($"model:   {encoder.Description}");
+
+        // 1. Read, map, resample, window, embed.
+        var windower = new EegWindower(new EegWindowOptions { WindowSeconds = windowSeconds, StrideSeconds = strideSeconds });
+        var mapper = new MontageMapper();
+        var windows = new List<DemoWindow>();
+        foreach (var (file, condition, closed) in Recordings)
+        {
+            string path = Path.Combine(bundled, "Data", file);
+            using EdfReader reader = EdfReader.Open(path);
+            MontageMapping mapping = mapper.Map(reader.Signals);
+            var cut = windower.GetWindows(reader, mapping).ToList();
+            if (cut.Count == 0) throw new UsageException($"{file} ({reader.DurationSeconds} s) is shorter than one {windowSeconds} s window.");
+            double inRate = reader.Signals[mapping.SourceIndexes[0]].SamplesPerSecond;
+            Say(string.Create(ci, $"{file}: {condition}, {reader.DurationSeconds:F0} s at {inRate:F0} Hz, {mapping.Channels.Count} of 19 electrodes mapped, {reader.Signals.Count(s => !s.IsAnnotation) - mapping.Channels.Count} signals dropped; resampled to {cut[0].SamplesPerSecond:F0} Hz; {cut.Count} windows of {windowSeconds} s every {strideSeconds} s"));
+            int channels = cut[0].Channels.Count, size = cut[0].Signal.Length;
+            const int batch = 16;
+            for (int start = 0; start < cut.Count; start += batch)
+            {
+                int n = Math.Min(batch, cut.Count - start);
+                var buffer = new float[n * size];
+                for (int i = 0; i < n; i++) cut[start + i].Signal.CopyTo(buffer, i * size);
+                EegDinoEncoding e = encoder.EncodeBatch(buffer, n, channels);
+                for (int i = 0; i < n; i++)
+                {
+                    EegWindow w = cut[start + i];
+                    windows.Add(new DemoWindow(condition, closed, w.StartSeconds, reader.DurationSeconds, e.GetPooledMean(i).ToArray(),
+                        DemoAnalysis.BandPower(w.Signal, channels, w.SamplesPerSecond, 8, 12)));
+                }
+            }
+        }
+        int dim = encoder.EmbeddingDim;
+
+        // 2. Cross-validate a classifier on the embeddings and, for comparison, on log alpha power.
+        var ml = new MLContext(seed: 0);
+        Say("");
+        Say($"{folds}-fold blocked cross-validation (each recording cut into {folds} time blocks; a fold tests on the windows inside one");
+        Say("block, trains on the windows sharing no sample with it; windows straddling the block edges are left out);");
+        Say("ML.NET NormalizeMeanVariance + LbfgsLogisticRegression (L2 1.0), label = eyes closed:");
+        var embeddingResult = CrossValidate(ml, windows, w => w.Embedding, windowSeconds, folds);
+        var alphaResult = CrossValidate(ml, windows, w => w.AlphaPower.Select(p => (float)Math.Log10(p)).ToArray(), windowSeconds, folds);
+        Say("| features | accuracy (mean +- sd over folds) | AUC | F1 | pooled accuracy | test windows |");
+        Say("|---|---|---|---|---|---|");
+        Say(Row($"EEG-DINO pooled-mean embedding ({dim}-D{(randomWeights ? ", random weights" : "")})", embeddingResult));
+        Say(Row("log10 alpha power 8-12 Hz per channel (19-D)", alphaResult));
+        Say("chance level: 50%");
+
+        // 3. Figure, embeddings table, copies of data and model.
+        var (scores, explained) = DemoAnalysis.Pca(windows.Select(w => w.Embedding).ToList());
+        string figure = Path.Combine(outputDir, "eegdino-demo.png");
+        WriteFigure(figure, windows, scores, explained, randomWeights);
+        Say("");
+        Say($"wrote {figure}");
+        string table = Path.Combine(outputDir, "embeddings.csv");
+        using (var writer = new CsvEmbeddingWriter(table, dim))
+            writer.WriteRows(windows.Select(w => new EmbeddingRow(w.Closed ? "S001R02.edf" : "S001R01.edf", w.StartSeconds, w.Condition, false, "", "", w.Embedding)).ToList());
+        Say($"wrote {table} ({windows.Count} rows: recording, start_seconds, label = condition, emb_0 .. emb_{dim - 1})");
+        Directory.CreateDirectory(Path.Combine(outputDir, "data"));
+        foreach (var r in Recordings) File.Copy(Path.Combine(bundled, "Data", r.File), Path.Combine(outputDir, "data", r.File), overwrite: true);
+        string dataReadme = Path.Combine(bundled, "Data", "README.md");
+        if (File.Exists(dataReadme)) File.Copy(dataReadme, Path.Combine(outputDir, "data", "README.md"), overwrite: true);
+        if (randomWeights) File.Copy(model, Path.Combine(outputDir, Path.GetFileName(model)), overwrite: true);
+        Say($"copied the recordings (with their attribution) to {Path.Combine(outputDir, "data")}{(randomWeights ? " and the model to " + outputDir : "")}");
+        File.WriteAllText(Path.Combine(outputDir, "metrics.txt"), report.ToString());
+        return 0;
+    }
+
+    private sealed record CvResult(double[] Accuracy, double[] Auc, double[] F1, int Correct, int Tested);
+
+    private static string Row(string name, CvResult r) => string.Create(CultureInfo.InvariantCulture,
+        $"| {name} | {100 * r.Accuracy.Average():F1}% +- {100 * Sd(r.Accuracy):F1} | {r.Auc.Average():F3} | {r.F1.Average():F3} | {100.0 * r.Correct / r.Tested:F1}% ({r.Correct}/{r.Tested}) | {r.Tested} |");
+
+    private static double Sd(double[] v)
+    {
+        double m = v.Average();
+        return Math.Sqrt(v.Sum(x => (x - m) * (x - m)) / Math.Max(1, v.Length - 1));
+    }
+
+    private sealed class Example
+    {
+        public bool Label { get; set; }
+        public float[] Features { get; set; } = [];
+    }
+
+    private sealed class Prediction
+    {
+        public bool PredictedLabel { get; set; }
+    }
+
+    private static CvResult CrossValidate(MLContext ml, List<DemoWindow> windows, Func<DemoWindow, float[]> features, double windowSeconds, int folds)
+    {
+        int dim = features(windows[0]).Length;
+        var schema = SchemaDefinition.Create(typeof(Example));
+        schema[nameof(Example.Features)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, dim);
+        var pipeline = ml.Transforms.NormalizeMeanVariance(nameof(Example.Features))
+            .Append(ml.BinaryClassification.Trainers.LbfgsLogisticRegression(nameof(Example.Label), nameof(Example.Features)));
+        var accuracy = new List<double>();
+        var auc = new List<double>();
+        var f1 = new List<double>();
+        int correct = 0, tested = 0;
+        for (int k = 0; k < folds; k++)
+        {
+            var roles = windows.Select(w => DemoAnalysis.Role(w.StartSeconds, windowSeconds, w.RecordingSeconds, k, folds)).ToList();
+            var train = windows.Where((_, i) => roles[i] == DemoAnalysis.FoldRole.Train).Select(w => new Example { Label = w.Closed, Features = features(w) }).ToList();
+            var test = windows.Where((_, i) => roles[i] == DemoAnalysis.FoldRole.Test).Select(w => new Example { Label = w.Closed, Features = features(w) }).ToList();
+            if (test.Select(t => t.Label).Distinct().Count() < 2 || train.Select(t => t.Label).Distinct().Count() < 2)
+                throw new UsageException($"fold {k + 1} of {folds} lacks a condition in its training or test windows; use fewer folds or shorter windows.");
+            var model = pipeline.Fit(ml.Data.LoadFromEnumerable(train, schema));
+            IDataView predictions = model.Transform(ml.Data.LoadFromEnumerable(test, schema));
+            var metrics = ml.BinaryClassification.Evaluate(predictions, nameof(Example.Label));
+            accuracy.Add(metrics.Accuracy);
+            auc.Add(metrics.AreaUnderRocCurve);
+            f1.Add(metrics.F1Score);
+            var predicted = ml.Data.CreateEnumerable<Prediction>(predictions, reuseRowObject: false).Select(p => p.PredictedLabel).ToList();
+            correct += predicted.Zip(test, (p, t) => p == t.Label).Count(x => x);
+            tested += test.Count;
+        }
+        return new CvResult([.. accuracy], [.. auc], [.. f1], correct, tested);
+    }
+
+    private static void WriteFigure(string path, List<DemoWindow> windows, double[][] scores, double[] explained, bool randomWeights)
+    {
+        // The bundled DejaVu Sans: SkiaSharp's native library here reads no system font configuration,
+        // and a fresh Debian has no fonts, which would leave the figure without text.
+        string fonts = Path.Combine(AppContext.BaseDirectory, "Fonts");
+        if (File.Exists(Path.Combine(fonts, "DejaVuSans.ttf")))
+        {
+            ScottPlot.Fonts.AddFontFile("DejaVu Sans", Path.Combine(fonts, "DejaVuSans.ttf"), bold: false, italic: false);
+            ScottPlot.Fonts.AddFontFile("DejaVu Sans", Path.Combine(fonts, "DejaVuSans-Bold.ttf"), bold: true, italic: false);
+            ScottPlot.Fonts.Default = "DejaVu Sans";
+        }
+        var multiplot = new Multiplot();
+        multiplot.AddPlots(2);
+        multiplot.Layout = new ScottPlot.MultiplotLayouts.Columns();
+        Plot pca = multiplot.GetPlot(0), alpha = multiplot.GetPlot(1);
+        var colors = new Dictionary<bool, Color> { [false] = Colors.DarkOrange, [true] = Colors.RoyalBlue };
+        foreach (bool closed in new[] { false, true })
+        {
+            var idx = Enumerable.Range(0, windows.Count).Where(i => windows[i].Closed == closed).ToArray();
+            var s = pca.Add.ScatterPoints(idx.Select(i => scores[0][i]).ToArray(), idx.Select(i => scores[1][i]).ToArray(), colors[closed]);
+            s.LegendText = closed ? "eyes closed (S001R02)" : "eyes open (S001R01)";
+            s.MarkerSize = 8;
+            var a = alpha.Add.ScatterPoints(idx.Select(i => windows[i].StartSeconds).ToArray(),
+                idx.Select(i => Math.Log10(windows[i].AlphaPower.Average())).ToArray(), colors[closed]);
+            a.LegendText = closed ? "eyes closed" : "eyes open";
+            a.MarkerSize = 8;
+        }
+        pca.Title($"EEG-DINO embeddings, PCA{(randomWeights ? " (random Small weights)" : "")}");
+        pca.XLabel(string.Create(CultureInfo.InvariantCulture, $"PC1 ({100 * explained[0]:F0}% of variance)"));
+        pca.YLabel(string.Create(CultureInfo.InvariantCulture, $"PC2 ({100 * explained[1]:F0}% of variance)"));
+        pca.ShowLegend(Alignment.UpperRight);
+        alpha.Title("Alpha band power (8-12 Hz), mean of 19 channels");
+        alpha.XLabel("window start (s)");
+        alpha.YLabel("log10 power (uV²)");
+        alpha.ShowLegend(Alignment.UpperRight);
+        multiplot.SavePng(path, 1400, 600);
+    }
+}
