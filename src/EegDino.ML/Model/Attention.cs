@@ -10,7 +10,7 @@ namespace EegDino.ML.Model;
 /// 1/sqrt(head_dim), and an output projection <c>proj</c>. Computed with
 /// <c>scaled_dot_product_attention</c>, which avoids materialising the attention matrices at large batch.
 /// </summary>
-internal sealed class Attention : nn.Module<Tensor, Tensor>
+internal sealed class Attention : nn.Module<Tensor, Tensor?, Tensor>
 {
     private readonly int _heads;
     private readonly double _dropout;
@@ -35,7 +35,9 @@ internal sealed class Attention : nn.Module<Tensor, Tensor>
         RegisterComponents();
     }
 
-    public override Tensor forward(Tensor x)
+    /// <param name="x">Tokens <c>[B, N, D]</c>.</param>
+    /// <param name="keyMask">Null, or <c>[1, 1, 1, N]</c> booleans: false for padding keys nobody attends to.</param>
+    public override Tensor forward(Tensor x, Tensor? keyMask)
     {
         // [B, N, D] -> [B, N, D]
         using var scope = NewDisposeScope();
@@ -45,7 +47,7 @@ internal sealed class Attention : nn.Module<Tensor, Tensor>
             .view(batch, tokens, 3, _heads, -1)
             .permute(2, 0, 3, 1, 4); // [3, B, H, N, head_dim]
         Tensor attended = nn.functional.scaled_dot_product_attention(
-            projected[0], projected[1], projected[2], p: training ? _dropout : 0.0); // [B, H, N, head_dim]
+            projected[0], projected[1], projected[2], keyMask, p: training ? _dropout : 0.0); // [B, H, N, head_dim]
         Tensor merged = attended.transpose(1, 2).reshape(batch, tokens, -1);
         return proj_drop.forward(proj.forward(merged)).MoveToOuterDisposeScope();
     }

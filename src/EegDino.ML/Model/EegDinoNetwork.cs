@@ -77,17 +77,41 @@ internal sealed class EegDinoNetwork : nn.Module<Tensor, Tensor>
 
         Tensor embedded = patch_embedding.forward(x); // [B, C, P, D]
         if (taps is not null) taps["patch_embedding"] = embedded.MoveToOuterDisposeScope();
-        Tensor tokens = embedded.reshape(batch, channels * patches, Config.EmbeddingDim);
+        long count = channels * patches;
+        var (tokens, keyMask) = PadTokens(embedded.reshape(batch, count, Config.EmbeddingDim), count);
 
         for (int i = 0; i < encoder_layers.Count; i++)
         {
-            tokens = encoder_layers[i].forward(tokens);
-            if (i == 0 && taps is not null) taps["layer0"] = tokens.MoveToOuterDisposeScope();
+            tokens = encoder_layers[i].forward(tokens, keyMask);
+            if (i == 0 && taps is not null) taps["layer0"] = tokens.narrow(1, 0, count).MoveToOuterDisposeScope();
             if (i + 1 == Config.GlobalTokenLayer)
-                tokens = cat([global_tokens.expand(batch, -1, -1), tokens], 1);
+            {
+                Tensor withGlobal = cat([global_tokens.expand(batch, -1, -1), tokens.narrow(1, 0, count)], 1);
+                count += Config.NumberOfGlobalTokens;
+                (tokens, keyMask) = PadTokens(withGlobal, count);
+            }
         }
-        return tokens.MoveToOuterDisposeScope();
+        return tokens.narrow(1, 0, count).contiguous().MoveToOuterDisposeScope();
     }
+
+    /// <summary>
+    /// Pads the sequence <c>[B, N, D]</c> with zero tokens to a multiple of <see cref="TokenAlignment"/>
+    /// and returns the key mask that hides them from attention (null when no padding is needed).
+    /// Why: libtorch's CPU attention kernel is markedly faster on such lengths (Medium, batch 8: 6.75 ms
+    /// per call at 191 tokens, 5.28 ms at 192 with the mask), while masked keys get exactly zero weight,
+    /// so the real tokens' results are unchanged up to float rounding; padded rows are dropped after
+    /// each phase. LayerNorm of a zero row is finite, so padding never produces NaN.
+    /// </summary>
+    private static (Tensor Tokens, Tensor? KeyMask) PadTokens(Tensor tokens, long count)
+    {
+        long padded = (count + TokenAlignment - 1) / TokenAlignment * TokenAlignment;
+        if (padded == count) return (tokens, null);
+        Tensor mask = arange(padded, device: tokens.device).lt(count).view(1, 1, 1, padded);
+        return (nn.functional.pad(tokens, [0, 0, 0, padded - count]), mask);
+    }
+
+    /// <summary>Sequence lengths are padded to a multiple of this (see <see cref="PadTokens"/>).</summary>
+    private const int TokenAlignment = 16;
 
     /// <summary>Class logits from encoder output <c>[B, G + C*P, D]</c> of <paramref name="channels"/> channels.</summary>
     public Tensor Classify(Tensor encoded, long channels)

@@ -9,7 +9,7 @@ namespace EegDino.ML.Model;
 /// <c>x + attn(norm1(x))</c>, then <c>x + mlp(norm2(x))</c>, LayerNorm eps 1e-5, no LayerScale.
 /// Stochastic depth (drop path) applies per sample while training only.
 /// </summary>
-internal sealed class TransformerEncoderLayer : nn.Module<Tensor, Tensor>
+internal sealed class TransformerEncoderLayer : nn.Module<Tensor, Tensor?, Tensor>
 {
     private readonly double _dropPath;
 
@@ -30,11 +30,13 @@ internal sealed class TransformerEncoderLayer : nn.Module<Tensor, Tensor>
         RegisterComponents();
     }
 
-    public override Tensor forward(Tensor x)
+    /// <param name="x">Tokens <c>[B, N, D]</c>.</param>
+    /// <param name="keyMask">Null, or <c>[1, 1, 1, N]</c> booleans marking the real (non-padding) tokens.</param>
+    public override Tensor forward(Tensor x, Tensor? keyMask)
     {
         // [B, N, D] -> [B, N, D]
         using var scope = NewDisposeScope();
-        x = x + DropPath(attn.forward(norm1.forward(x)));
+        x = x + DropPath(attn.forward(norm1.forward(x), keyMask));
         x = x + DropPath(mlp.forward(norm2.forward(x)));
         return x.MoveToOuterDisposeScope();
     }
