@@ -372,7 +372,9 @@ internal sealed class EegEmbeddingJob
                             p.Rows.Add(null);
                             queue.Add((p, p.Rows.Count - 1, w, label));
                             if (queue.Count == batch) EncodeQueue(batch);
+                            if (cancellationToken.IsCancellationRequested) { cancelled = true; break; }
                         }
+                        if (cancelled) break;
                     }
                     if (chunk.TotalWindows is int total)
                     {
@@ -382,6 +384,8 @@ internal sealed class EegEmbeddingJob
                 }
                 if (cancelled) break;
             }
+            // A cancellation raised while the last chunks were processed must not flush the queue either.
+            cancelled |= cancellationToken.IsCancellationRequested;
             if (!cancelled && queue.Count > 0) EncodeQueue(queue.Count);
         }
         finally
