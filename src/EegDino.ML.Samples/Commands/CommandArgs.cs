@@ -6,13 +6,13 @@ namespace EegDino.ML.Samples.Commands;
 internal sealed class UsageException(string message) : Exception(message);
 
 /// <summary>
-/// A parsed command line: <c>--name value</c> options, <c>--flag</c> switches and positional
-/// arguments. Options are consumed as they are read; <see cref="EnsureAllUsed"/> reports leftovers,
+/// A parsed command line: <c>--name value</c> options (repeatable, see <see cref="All"/>),
+/// <c>--flag</c> switches and positional arguments. Options are consumed as they are read; <see cref="EnsureAllUsed"/> reports leftovers,
 /// so a typo in an option name is an error rather than silently ignored.
 /// </summary>
 internal sealed class CommandArgs
 {
-    private readonly Dictionary<string, string?> _options = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, List<string?>> _options = new(StringComparer.Ordinal);
     private readonly HashSet<string> _used = new(StringComparer.Ordinal);
 
     public CommandArgs(IEnumerable<string> args)
@@ -29,7 +29,8 @@ internal sealed class CommandArgs
                 int eq = name.IndexOf('=');
                 if (eq >= 0) { value = name[(eq + 1)..]; name = name[..eq]; }
                 else if (i + 1 < list.Count && !list[i + 1].StartsWith("--", StringComparison.Ordinal)) { value = list[++i]; }
-                _options[name] = value;
+                if (!_options.TryGetValue(name, out var values)) _options[name] = values = [];
+                values.Add(value);
             }
             else
             {
@@ -53,17 +54,26 @@ internal sealed class CommandArgs
 
     public bool Flag(string name)
     {
-        if (!_options.TryGetValue(name, out string? v)) return false;
+        if (!_options.TryGetValue(name, out var values)) return false;
         _used.Add(name);
-        if (v is not null) throw new UsageException($"--{name} is a switch and takes no value (found '{v}').");
+        if (values.FirstOrDefault(v => v is not null) is string v) throw new UsageException($"--{name} is a switch and takes no value (found '{v}').");
         return true;
     }
 
+    /// <summary>The value of an option given at most once, or null when absent.</summary>
     public string? Optional(string name)
     {
-        if (!_options.TryGetValue(name, out string? v)) return null;
+        var all = All(name);
+        if (all.Count > 1) throw new UsageException($"--{name} is given {all.Count} times; once was expected.");
+        return all.Count == 0 ? null : all[0];
+    }
+
+    /// <summary>Every value of a repeatable option, in command-line order.</summary>
+    public IReadOnlyList<string> All(string name)
+    {
+        if (!_options.TryGetValue(name, out var values)) return [];
         _used.Add(name);
-        return v ?? throw new UsageException($"--{name} needs a value.");
+        return values.Select(v => v ?? throw new UsageException($"--{name} needs a value.")).ToList();
     }
 
     public string Required(string name) => Optional(name) ?? throw new UsageException($"--{name} is required.");

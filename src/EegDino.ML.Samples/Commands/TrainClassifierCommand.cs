@@ -42,15 +42,13 @@ internal sealed class TrainClassifierCommand : ICommand
         var ci = CultureInfo.InvariantCulture;
         string model = args.Required("model");
         var classes = new List<EegRecordingSource>();
-        string? spec;
-        // CommandArgs keeps the last value of a repeated option, so classes are numbered: --class, --class2, ...
-        for (int i = 1; (spec = args.Optional(i == 1 ? "class" : $"class{i}")) is not null; i++)
+        foreach (string spec in args.All("class"))
         {
             int eq = spec.IndexOf('=');
             if (eq <= 0) throw new UsageException($"--class '{spec}' must be NAME=FILE.");
             classes.Add(new EegRecordingSource(spec[(eq + 1)..], spec[..eq]));
         }
-        if (classes.Count < 2) throw new UsageException("at least two --class NAME=FILE recordings are needed (--class, --class2, ...).");
+        if (classes.Count < 2) throw new UsageException("at least two --class NAME=FILE recordings are needed (repeat --class).");
         double window = args.Float("window", 2), stride = args.Float("stride", 1);
         string mode = args.Optional("mode") ?? "head";
         int epochs = args.Int("epochs", 20), batch = args.Int("batch", 16), seed = args.Int("seed", 1);

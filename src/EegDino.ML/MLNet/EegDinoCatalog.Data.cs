@@ -3,10 +3,7 @@ using Microsoft.ML;
 
 namespace EegDino.ML;
 
-/// <summary>
-/// ML.NET entry points of EegDino.ML: extension methods on the catalogs of <see cref="MLContext"/>
-/// (<c>mlContext.Data.LoadFromEegRecordings</c>, <c>mlContext.Transforms.EegDinoEmbed</c>, ...).
-/// </summary>
+// The class summary is in EegDinoCatalog.cs.
 public static partial class EegDinoCatalog
 {
     /// <summary>
