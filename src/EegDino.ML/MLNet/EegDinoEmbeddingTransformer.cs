@@ -76,7 +76,7 @@ public sealed class EegDinoEmbeddingTransformer : ITransformer, IDisposable
     /// <returns>The mapper.</returns>
     public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema)
     {
-        var mapper = new EmbeddingRowMapper(Bind(inputSchema));
+        var mapper = new SignalRowMapper(Bind(inputSchema));
         Interlocked.Increment(ref _references);
         return mapper;
     }
@@ -87,7 +87,7 @@ public sealed class EegDinoEmbeddingTransformer : ITransformer, IDisposable
     public IDataView Transform(IDataView input)
     {
         ArgumentNullException.ThrowIfNull(input);
-        return new EmbeddingDataView(input, Bind(input.Schema));
+        return new BatchedSignalDataView(input, Bind(input.Schema));
     }
 
     /// <summary>

@@ -8,7 +8,7 @@ namespace EegDino.ML.MLNet;
 /// the output looks like, and the calls into the shared encoder. Used by the batching cursor and by
 /// the row-to-row mapper.
 /// </summary>
-internal sealed class EmbeddingComputation
+internal sealed class EmbeddingComputation : IBatchedSignalComputation
 {
     private readonly IEmbeddingEncoder _encoder;
     private readonly object _encoderGate;
@@ -44,6 +44,11 @@ internal sealed class EmbeddingComputation
     public EegDinoEmbeddingKind Kind { get; }
     public int BatchSize { get; }
 
+    /// <summary>One output column, read once per row: reuse only while the (non-negative) position is the same.</summary>
+    public SingleRowReuse SingleRowReuse => SingleRowReuse.SamePosition;
+
+    public bool IsOutput(int columnIndex) => columnIndex == OutputColumnIndex;
+
     /// <summary>
     /// Copies one row's signal densely into <paramref name="destination"/>; throws
     /// <see cref="EegDinoException"/> naming the row, channel and sample of the first NaN or infinity.
@@ -77,13 +82,17 @@ internal sealed class EmbeddingComputation
     }
 
     /// <summary>One forward pass over <paramref name="count"/> rows; the encoder is shared, so calls are serialized.</summary>
-    public void Encode(ReadOnlySpan<float> signals, int count, Span<float> outputs)
+    public void Compute(ReadOnlySpan<float> signals, int count, Span<float> outputs)
     {
         lock (_encoderGate)
         {
             _encoder.Encode(signals, count, NumberOfChannels, Kind, outputs);
         }
     }
+
+    /// <summary>The embedding column's <c>Vector&lt;Single&gt;</c> getter.</summary>
+    public ValueGetter<TValue> CreateOutputGetter<TValue>(DataViewSchema.Column column, RowOutputs outputs) =>
+        SignalOutputGetters.Vector<TValue>(column, outputs);
 
     private static int IndexOfNonFinite(ReadOnlySpan<float> values)
     {

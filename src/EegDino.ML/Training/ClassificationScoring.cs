@@ -9,7 +9,7 @@ namespace EegDino.ML.Training;
 /// ML.NET's multiclass annotations (so that <c>MulticlassClassification.Evaluate</c> and
 /// <c>MapKeyToValue</c> work), and the call into the model.
 /// </summary>
-internal sealed class ClassificationScoring
+internal sealed class ClassificationScoring : IBatchedSignalComputation
 {
     // ML.NET's annotation kinds and values for scored columns (AnnotationUtils.Kinds / Const, internal there).
     internal const string ScoreColumnKind = "ScoreColumnKind";
@@ -49,6 +49,12 @@ internal sealed class ClassificationScoring
     public int NumberOfClasses { get; }
     public int BatchSize { get; }
 
+    /// <summary>The class probabilities.</summary>
+    public int OutputLength => NumberOfClasses;
+
+    /// <summary>PredictionEngine reads Score and PredictedLabel separately at position -1: reuse the probabilities while the signal is the same.</summary>
+    public SingleRowReuse SingleRowReuse => SingleRowReuse.SameSignal;
+
     public bool IsOutput(int columnIndex) => columnIndex == ScoreColumnIndex || columnIndex == PredictedLabelColumnIndex;
 
     /// <summary>Copies one row's signal densely; throws naming the row, channel and sample of a non-finite value.</summary>
@@ -70,8 +76,18 @@ internal sealed class ClassificationScoring
     }
 
     /// <summary>Probabilities <c>[count, classes]</c> of <paramref name="count"/> rows in one forward pass.</summary>
-    public void Score(ReadOnlySpan<float> signals, int count, Span<float> probabilities) =>
+    public void Compute(ReadOnlySpan<float> signals, int count, Span<float> probabilities) =>
         _model.PredictProbabilities(signals, count, probabilities);
+
+    /// <summary>Getters of the two output columns over a row's probabilities.</summary>
+    public ValueGetter<TValue> CreateOutputGetter<TValue>(DataViewSchema.Column column, RowOutputs probabilities)
+    {
+        if (column.Index == ScoreColumnIndex) return SignalOutputGetters.Vector<TValue>(column, probabilities);
+        if (typeof(TValue) != typeof(uint))
+            throw new InvalidOperationException($"Column '{column.Name}' is a key of UInt32; a getter of {typeof(TValue).Name} was requested.");
+        ValueGetter<uint> predicted = (ref uint value) => value = ArgMaxKey(probabilities());
+        return (ValueGetter<TValue>)(Delegate)predicted;
+    }
 
     /// <summary>The predicted key (1-based) of one row's probabilities: the first maximum.</summary>
     public static uint ArgMaxKey(ReadOnlySpan<float> probabilities)
@@ -132,251 +148,5 @@ internal sealed class ClassificationScoring
             }
         }
         return max + 1;
-    }
-}
-
-/// <summary>The result of <see cref="EegDinoClassificationTransformer.Transform"/>: input plus <c>Score</c> and <c>PredictedLabel</c>, computed lazily in batches.</summary>
-internal sealed class ClassificationDataView(IDataView input, ClassificationScoring scoring) : IDataView
-{
-    public DataViewSchema Schema => scoring.OutputSchema;
-
-    public bool CanShuffle => input.CanShuffle;
-
-    public long? GetRowCount() => input.GetRowCount();
-
-    public DataViewRowCursor GetRowCursor(IEnumerable<DataViewSchema.Column> columnsNeeded, Random? rand = null)
-    {
-        var (inputColumns, compute) = InputColumnsFor(columnsNeeded);
-        return new ClassificationCursor(input.GetRowCursor(inputColumns, rand), scoring, compute);
-    }
-
-    public DataViewRowCursor[] GetRowCursorSet(IEnumerable<DataViewSchema.Column> columnsNeeded, int n, Random? rand = null)
-    {
-        var (inputColumns, compute) = InputColumnsFor(columnsNeeded);
-        return input.GetRowCursorSet(inputColumns, n, rand)
-            .Select(c => (DataViewRowCursor)new ClassificationCursor(c, scoring, compute)).ToArray();
-    }
-
-    private (List<DataViewSchema.Column> InputColumns, bool Compute) InputColumnsFor(IEnumerable<DataViewSchema.Column> columnsNeeded)
-    {
-        var inputColumns = new List<DataViewSchema.Column>();
-        bool compute = false;
-        foreach (var column in columnsNeeded)
-        {
-            if (scoring.IsOutput(column.Index)) compute = true;
-            else inputColumns.Add(input.Schema[column.Index]);
-        }
-        if (compute && !inputColumns.Any(c => c.Index == scoring.SignalColumnIndex)) inputColumns.Add(input.Schema[scoring.SignalColumnIndex]);
-        return (inputColumns, compute);
-    }
-}
-
-/// <summary>
-/// Pulls up to <c>BatchSize</c> upstream rows, buffers their active columns, scores their signals
-/// in one forward pass and serves the rows one by one; only forwards the upstream cursor when
-/// neither output column is requested.
-/// </summary>
-internal sealed class ClassificationCursor : DataViewRowCursor
-{
-    private readonly DataViewRowCursor _input;
-    private readonly ClassificationScoring _scoring;
-    private readonly bool _compute;
-    private readonly RowValueBuffer?[] _columns = [];
-    private readonly ValueGetter<VBuffer<float>>? _signalGetter;
-    private readonly ValueGetter<DataViewRowId>? _idGetter;
-    private readonly float[] _signals = [];
-    private readonly float[] _probabilities = [];
-    private readonly DataViewRowId[] _ids = [];
-    private readonly long[] _batches = [];
-    private VBuffer<float> _signal;
-    private int _count;
-    private int _slot = -1;
-    private long _position = -1;
-
-    public ClassificationCursor(DataViewRowCursor input, ClassificationScoring scoring, bool compute)
-    {
-        _input = input;
-        _scoring = scoring;
-        _compute = compute;
-        if (!compute) return;
-        int capacity = scoring.BatchSize;
-        _columns = new RowValueBuffer?[input.Schema.Count];
-        foreach (var column in input.Schema)
-        {
-            if (input.IsColumnActive(column)) _columns[column.Index] = RowValueBuffer.Create(input, column, capacity);
-        }
-        _signalGetter = input.GetGetter<VBuffer<float>>(input.Schema[scoring.SignalColumnIndex]);
-        _idGetter = input.GetIdGetter();
-        _signals = new float[capacity * scoring.SignalLength];
-        _probabilities = new float[capacity * scoring.NumberOfClasses];
-        _ids = new DataViewRowId[capacity];
-        _batches = new long[capacity];
-    }
-
-    public override DataViewSchema Schema => _scoring.OutputSchema;
-
-    public override long Position => _compute ? _position : _input.Position;
-
-    public override long Batch => _compute ? (_slot >= 0 && _slot < _count ? _batches[_slot] : 0) : _input.Batch;
-
-    public override bool MoveNext()
-    {
-        if (!_compute) return _input.MoveNext();
-        if (_slot + 1 < _count)
-        {
-            _slot++;
-            _position++;
-            return true;
-        }
-        FillBatch();
-        _slot = 0;
-        if (_count == 0) return false;
-        _position++;
-        return true;
-    }
-
-    private void FillBatch()
-    {
-        int length = _scoring.SignalLength;
-        _count = 0;
-        while (_count < _scoring.BatchSize && _input.MoveNext())
-        {
-            foreach (var column in _columns) column?.Capture(_count);
-            _idGetter!(ref _ids[_count]);
-            _batches[_count] = _input.Batch;
-            _signalGetter!(ref _signal);
-            _scoring.CopySignal(in _signal, _signals.AsSpan(_count * length, length), _position + 1 + _count);
-            _count++;
-        }
-        if (_count > 0) _scoring.Score(_signals.AsSpan(0, _count * length), _count, _probabilities.AsSpan(0, _count * _scoring.NumberOfClasses));
-    }
-
-    public override bool IsColumnActive(DataViewSchema.Column column) =>
-        _scoring.IsOutput(column.Index) ? _compute : column.Index < _input.Schema.Count && _input.IsColumnActive(_input.Schema[column.Index]);
-
-    public override ValueGetter<TValue> GetGetter<TValue>(DataViewSchema.Column column)
-    {
-        if (_scoring.IsOutput(column.Index))
-        {
-            if (!_compute) throw new InvalidOperationException($"Column '{column.Name}' is not active in this cursor.");
-            int classes = _scoring.NumberOfClasses;
-            return ClassificationGetters.Create<TValue>(column, _scoring, () => _probabilities.AsSpan(_slot * classes, classes));
-        }
-        if (!_compute) return _input.GetGetter<TValue>(_input.Schema[column.Index]);
-        RowValueBuffer buffer = _columns[column.Index] ?? throw new InvalidOperationException($"Column '{column.Name}' is not active in this cursor.");
-        return buffer.CreateGetter(() => _slot) as ValueGetter<TValue>
-            ?? throw new InvalidOperationException($"Column '{column.Name}' is a {column.Type}; a getter of {typeof(TValue).Name} was requested.");
-    }
-
-    public override ValueGetter<DataViewRowId> GetIdGetter() =>
-        _compute ? (ref DataViewRowId value) => value = _ids[_slot] : _input.GetIdGetter();
-
-    protected override void Dispose(bool disposing)
-    {
-        if (disposing) _input.Dispose();
-        base.Dispose(disposing);
-    }
-}
-
-/// <summary>Getters of the two output columns over a row's probabilities.</summary>
-internal static class ClassificationGetters
-{
-    public delegate Span<float> ProbabilitiesSource();
-
-    public static ValueGetter<TValue> Create<TValue>(DataViewSchema.Column column, ClassificationScoring scoring, ProbabilitiesSource probabilities)
-    {
-        if (column.Index == scoring.ScoreColumnIndex)
-        {
-            if (typeof(TValue) != typeof(VBuffer<float>))
-                throw new InvalidOperationException($"Column '{column.Name}' is a Vector<Single>; a getter of {typeof(TValue).Name} was requested.");
-            ValueGetter<VBuffer<float>> score = (ref VBuffer<float> value) =>
-            {
-                Span<float> p = probabilities();
-                var editor = VBufferEditor.Create(ref value, p.Length);
-                p.CopyTo(editor.Values);
-                value = editor.Commit();
-            };
-            return (ValueGetter<TValue>)(Delegate)score;
-        }
-        if (typeof(TValue) != typeof(uint))
-            throw new InvalidOperationException($"Column '{column.Name}' is a key of UInt32; a getter of {typeof(TValue).Name} was requested.");
-        ValueGetter<uint> predicted = (ref uint value) => value = ClassificationScoring.ArgMaxKey(probabilities());
-        return (ValueGetter<TValue>)(Delegate)predicted;
-    }
-}
-
-/// <summary>Row-to-row form for <c>PredictionEngine</c>: each row is scored on its own when an output is first read at its position.</summary>
-internal sealed class ClassificationRowMapper(ClassificationScoring scoring) : IRowToRowMapper
-{
-    public DataViewSchema InputSchema => scoring.InputSchema;
-
-    public DataViewSchema OutputSchema => scoring.OutputSchema;
-
-    public IEnumerable<DataViewSchema.Column> GetDependencies(IEnumerable<DataViewSchema.Column> dependingColumns)
-    {
-        var result = new List<DataViewSchema.Column>();
-        foreach (var column in dependingColumns)
-        {
-            int index = scoring.IsOutput(column.Index) ? scoring.SignalColumnIndex : column.Index;
-            if (!result.Any(c => c.Index == index)) result.Add(InputSchema[index]);
-        }
-        return result;
-    }
-
-    public DataViewRow GetRow(DataViewRow input, IEnumerable<DataViewSchema.Column> activeColumns) =>
-        new ScoredRow(input, scoring, activeColumns.Any(c => scoring.IsOutput(c.Index)));
-
-    private sealed class ScoredRow : DataViewRow
-    {
-        private readonly DataViewRow _input;
-        private readonly ClassificationScoring _scoring;
-        private readonly bool _compute;
-        private readonly ValueGetter<VBuffer<float>>? _signalGetter;
-        private readonly float[] _signal;
-        private readonly float[] _probabilities;
-        private VBuffer<float> _buffer;
-        private readonly float[] _scratch;
-        private bool _scored;
-
-        public ScoredRow(DataViewRow input, ClassificationScoring scoring, bool compute)
-        {
-            _input = input;
-            _scoring = scoring;
-            _compute = compute;
-            _signal = compute ? new float[scoring.SignalLength] : [];
-            _scratch = compute ? new float[scoring.SignalLength] : [];
-            _probabilities = compute ? new float[scoring.NumberOfClasses] : [];
-            if (compute) _signalGetter = input.GetGetter<VBuffer<float>>(input.Schema[scoring.SignalColumnIndex]);
-        }
-
-        public override DataViewSchema Schema => _scoring.OutputSchema;
-        public override long Position => _input.Position;
-        public override long Batch => _input.Batch;
-        public override ValueGetter<DataViewRowId> GetIdGetter() => _input.GetIdGetter();
-
-        public override bool IsColumnActive(DataViewSchema.Column column) =>
-            _scoring.IsOutput(column.Index) ? _compute : _input.IsColumnActive(_input.Schema[column.Index]);
-
-        public override ValueGetter<TValue> GetGetter<TValue>(DataViewSchema.Column column)
-        {
-            if (!_scoring.IsOutput(column.Index)) return _input.GetGetter<TValue>(_input.Schema[column.Index]);
-            if (!_compute) throw new InvalidOperationException($"Column '{column.Name}' is not active in this row.");
-            return ClassificationGetters.Create<TValue>(column, _scoring, Current);
-        }
-
-        private Span<float> Current()
-        {
-            // PredictionEngine serves every row at position -1 and reads Score and PredictedLabel
-            // separately: reuse the last result when the signal is the same, score otherwise.
-            _signalGetter!(ref _buffer);
-            _scoring.CopySignal(in _buffer, _scratch, _input.Position);
-            if (!_scored || !_scratch.AsSpan().SequenceEqual(_signal))
-            {
-                _scratch.CopyTo(_signal, 0);
-                _scoring.Score(_signal, 1, _probabilities);
-                _scored = true;
-            }
-            return _probabilities;
-        }
     }
 }

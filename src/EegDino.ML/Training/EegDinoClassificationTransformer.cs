@@ -74,7 +74,7 @@ public sealed class EegDinoClassificationTransformer : ISingleFeaturePredictionT
     /// <summary>A row-to-row mapper (one forward pass per row), as used by <c>PredictionEngine</c>.</summary>
     /// <param name="inputSchema">The schema of the rows to map.</param>
     /// <returns>The mapper.</returns>
-    public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema) => new ClassificationRowMapper(Bind(inputSchema));
+    public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema) => new SignalRowMapper(Bind(inputSchema));
 
     /// <summary>Adds <c>Score</c> and <c>PredictedLabel</c> to <paramref name="input"/>, computed lazily in batches.</summary>
     /// <param name="input">Data with the signal column.</param>
@@ -82,7 +82,7 @@ public sealed class EegDinoClassificationTransformer : ISingleFeaturePredictionT
     public IDataView Transform(IDataView input)
     {
         ArgumentNullException.ThrowIfNull(input);
-        return new ClassificationDataView(input, Bind(input.Schema));
+        return new BatchedSignalDataView(input, Bind(input.Schema));
     }
 
     /// <summary>Frees the network's native memory; the transformer cannot be used afterwards.</summary>

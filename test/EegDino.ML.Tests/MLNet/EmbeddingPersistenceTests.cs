@@ -1,6 +1,3 @@
-using System.Diagnostics;
-using System.Globalization;
-using System.Reflection;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 
@@ -68,7 +65,7 @@ public sealed class EmbeddingPersistenceTests
             }
             File.Delete(weights);
 
-            float[][] actual = RunProbe(zip, rows, "Embedding", dir);
+            float[][] actual = ModelLoadProbe.Run(TestContext, zip, rows.Select(r => r.Signal).ToList(), "Embedding", dir);
 
             Assert.HasCount(expected.Length, actual);
             for (int i = 0; i < expected.Length; i++) CollectionAssert.AreEqual(expected[i], actual[i], $"row {i}");
@@ -100,7 +97,7 @@ public sealed class EmbeddingPersistenceTests
             foreach (var disposable in model.OfType<IDisposable>()) disposable.Dispose();
             File.Delete(weights);
 
-            float[][] actual = RunProbe(zip, rows, "Score", dir);
+            float[][] actual = ModelLoadProbe.Run(TestContext, zip, rows.Select(r => r.Signal).ToList(), "Score", dir);
 
             CollectionAssert.AreEqual(expected, actual.Select(r => r.Single()).ToArray());
         }
@@ -140,36 +137,5 @@ public sealed class EmbeddingPersistenceTests
         IDataView data = TinyModel.Load(ml, TinyModel.FixtureRows());
         using var transformer = ml.Transforms.EegDinoEmbed(TinyModel.Options(batchSize: 2)).Fit(data);
         ml.Model.Save(transformer, data.Schema, path);
-    }
-
-    private float[][] RunProbe(string zip, List<SignalData.Row> rows, string column, string dir)
-    {
-        string rowsPath = Path.Combine(dir, "rows.bin");
-        using (var writer = new BinaryWriter(File.Create(rowsPath)))
-        {
-            writer.Write(rows.Count);
-            writer.Write(rows[0].Signal.Length);
-            foreach (var row in rows) foreach (float v in row.Signal) writer.Write(v);
-        }
-        string output = Path.Combine(dir, "output.txt");
-        string probe = typeof(EmbeddingPersistenceTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
-            .Single(a => a.Key == "ModelLoadProbe").Value!;
-        if (!File.Exists(probe)) Assert.Fail($"The model-load probe {probe} is missing; it is built with the test project.");
-        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        foreach (string arg in new[] { probe, zip, rowsPath, column, output }) start.ArgumentList.Add(arg);
-        using var process = Process.Start(start)!;
-        string stdout = process.StandardOutput.ReadToEnd();
-        string stderr = process.StandardError.ReadToEnd();
-        process.WaitForExit();
-        TestContext.WriteLine(stdout);
-        Assert.AreEqual(0, process.ExitCode, $"probe failed: {stdout}\n{stderr}");
-        StringAssert.Contains(stdout, "EegDino.ML loaded by ML.NET: True");
-        return File.ReadAllLines(output)
-            .Select(line => line.Split(' ').Select(v => float.Parse(v, CultureInfo.InvariantCulture)).ToArray())
-            .ToArray();
     }
 }

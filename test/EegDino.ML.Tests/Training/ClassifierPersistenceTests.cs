@@ -1,6 +1,3 @@
-using System.Diagnostics;
-using System.Globalization;
-using System.Reflection;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 
@@ -83,7 +80,7 @@ public sealed class ClassifierPersistenceTests
                 ml.Model.Save(model, data.Schema, zip);
             }
 
-            float[][] actual = RunProbe(zip, rows.Select(r => r.Signal).ToList(), "Score", dir);
+            float[][] actual = ModelLoadProbe.Run(TestContext, zip, rows.Select(r => r.Signal).ToList(), "Score", dir);
             Assert.HasCount(expected.Count, actual);
             for (int i = 0; i < expected.Count; i++) CollectionAssert.AreEqual(expected[i], actual[i], $"row {i}: identical scores in a fresh process");
         }
@@ -117,37 +114,6 @@ public sealed class ClassifierPersistenceTests
         {
             File.Delete(path);
         }
-    }
-
-    private float[][] RunProbe(string zip, List<float[]> signals, string column, string dir)
-    {
-        string rowsPath = Path.Combine(dir, "rows.bin");
-        using (var writer = new BinaryWriter(File.Create(rowsPath)))
-        {
-            writer.Write(signals.Count);
-            writer.Write(signals[0].Length);
-            foreach (var signal in signals) foreach (float v in signal) writer.Write(v);
-        }
-        string output = Path.Combine(dir, "output.txt");
-        string probe = typeof(ClassifierPersistenceTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
-            .Single(a => a.Key == "ModelLoadProbe").Value!;
-        if (!File.Exists(probe)) Assert.Fail($"The model-load probe {probe} is missing; it is built with the test project.");
-        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        foreach (string arg in new[] { probe, zip, rowsPath, column, output }) start.ArgumentList.Add(arg);
-        using var process = Process.Start(start)!;
-        string stdout = process.StandardOutput.ReadToEnd();
-        string stderr = process.StandardError.ReadToEnd();
-        process.WaitForExit();
-        TestContext.WriteLine(stdout);
-        Assert.AreEqual(0, process.ExitCode, $"probe failed: {stdout}\n{stderr}");
-        StringAssert.Contains(stdout, "EegDino.ML loaded by ML.NET: True");
-        return File.ReadAllLines(output)
-            .Select(line => line.Split(' ').Select(v => float.Parse(v, CultureInfo.InvariantCulture)).ToArray())
-            .ToArray();
     }
 }
 

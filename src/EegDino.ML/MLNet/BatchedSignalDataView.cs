@@ -4,15 +4,16 @@ using Microsoft.ML.Data;
 namespace EegDino.ML.MLNet;
 
 /// <summary>
-/// The result of <see cref="EegDinoEmbeddingTransformer.Transform"/>: the input data plus the
-/// embedding column, computed lazily by cursors that encode <c>BatchSize</c> rows per forward pass.
+/// The result of <see cref="EegDinoEmbeddingTransformer.Transform"/> and
+/// <see cref="EegDinoClassificationTransformer.Transform"/>: the input data plus the output
+/// columns, computed lazily by cursors that compute <c>BatchSize</c> rows per forward pass.
 /// </summary>
-internal sealed class EmbeddingDataView : IDataView
+internal sealed class BatchedSignalDataView : IDataView
 {
     private readonly IDataView _input;
-    private readonly EmbeddingComputation _computation;
+    private readonly IBatchedSignalComputation _computation;
 
-    public EmbeddingDataView(IDataView input, EmbeddingComputation computation)
+    public BatchedSignalDataView(IDataView input, IBatchedSignalComputation computation)
     {
         _input = input;
         _computation = computation;
@@ -28,25 +29,25 @@ internal sealed class EmbeddingDataView : IDataView
     public DataViewRowCursor GetRowCursor(IEnumerable<DataViewSchema.Column> columnsNeeded, Random? rand = null)
     {
         var (inputColumns, computeOutput) = InputColumnsFor(columnsNeeded);
-        return new EmbeddingCursor(_input.GetRowCursor(inputColumns, rand), _computation, computeOutput);
+        return new BatchedSignalCursor(_input.GetRowCursor(inputColumns, rand), _computation, computeOutput);
     }
 
     public DataViewRowCursor[] GetRowCursorSet(IEnumerable<DataViewSchema.Column> columnsNeeded, int n, Random? rand = null)
     {
         var (inputColumns, computeOutput) = InputColumnsFor(columnsNeeded);
         return _input.GetRowCursorSet(inputColumns, n, rand)
-            .Select(c => (DataViewRowCursor)new EmbeddingCursor(c, _computation, computeOutput))
+            .Select(c => (DataViewRowCursor)new BatchedSignalCursor(c, _computation, computeOutput))
             .ToArray();
     }
 
-    /// <summary>The upstream columns the requested output columns depend on, and whether the embedding is requested.</summary>
+    /// <summary>The upstream columns the requested output columns depend on, and whether any output column is requested.</summary>
     private (List<DataViewSchema.Column> InputColumns, bool ComputeOutput) InputColumnsFor(IEnumerable<DataViewSchema.Column> columnsNeeded)
     {
         var inputColumns = new List<DataViewSchema.Column>();
         bool computeOutput = false;
         foreach (var column in columnsNeeded)
         {
-            if (column.Index == _computation.OutputColumnIndex) computeOutput = true;
+            if (_computation.IsOutput(column.Index)) computeOutput = true;
             else inputColumns.Add(_input.Schema[column.Index]);
         }
         if (computeOutput && !inputColumns.Any(c => c.Index == _computation.SignalColumnIndex))
@@ -57,20 +58,20 @@ internal sealed class EmbeddingDataView : IDataView
 
 /// <summary>
 /// Pulls up to <c>BatchSize</c> rows from the upstream cursor, buffers their active columns,
-/// encodes their signals in one forward pass, then serves the rows one by one. When the embedding
-/// column is not active it only forwards the upstream cursor.
+/// computes their outputs in one forward pass, then serves the rows one by one. When no output
+/// column is active it only forwards the upstream cursor.
 /// </summary>
-internal sealed class EmbeddingCursor : DataViewRowCursor
+internal sealed class BatchedSignalCursor : DataViewRowCursor
 {
     private readonly DataViewRowCursor _input;
-    private readonly EmbeddingComputation _computation;
+    private readonly IBatchedSignalComputation _computation;
     private readonly bool _computeOutput;
 
-    // Batch buffers (only when the embedding is computed).
+    // Batch buffers (only when the outputs are computed).
     private readonly RowValueBuffer?[] _columns = [];
     private readonly ValueGetter<VBuffer<float>>? _signalGetter;
     private readonly ValueGetter<DataViewRowId>? _idGetter;
-    private readonly float[] _signals = [];  // [B, C * T]
+    private readonly float[] _signals = [];  // [B, SignalLength]
     private readonly float[] _outputs = [];  // [B, OutputLength]
     private readonly DataViewRowId[] _ids = [];
     private readonly long[] _batches = [];
@@ -79,7 +80,7 @@ internal sealed class EmbeddingCursor : DataViewRowCursor
     private int _slot = -1;
     private long _position = -1;
 
-    public EmbeddingCursor(DataViewRowCursor input, EmbeddingComputation computation, bool computeOutput)
+    public BatchedSignalCursor(DataViewRowCursor input, IBatchedSignalComputation computation, bool computeOutput)
     {
         _input = input;
         _computation = computation;
@@ -116,12 +117,8 @@ internal sealed class EmbeddingCursor : DataViewRowCursor
             return true;
         }
         FillBatch();
-        if (_count == 0)
-        {
-            _slot = 0;
-            return false;
-        }
         _slot = 0;
+        if (_count == 0) return false;
         _position++;
         return true;
     }
@@ -141,30 +138,22 @@ internal sealed class EmbeddingCursor : DataViewRowCursor
             _count++;
         }
         if (_count > 0)
-            _computation.Encode(_signals.AsSpan(0, _count * length), _count, _outputs.AsSpan(0, _count * _computation.OutputLength));
+            _computation.Compute(_signals.AsSpan(0, _count * length), _count, _outputs.AsSpan(0, _count * _computation.OutputLength));
     }
 
     public override bool IsColumnActive(DataViewSchema.Column column)
     {
-        if (column.Index == _computation.OutputColumnIndex) return _computeOutput;
+        if (_computation.IsOutput(column.Index)) return _computeOutput;
         return column.Index < _input.Schema.Count && _input.IsColumnActive(_input.Schema[column.Index]);
     }
 
     public override ValueGetter<TValue> GetGetter<TValue>(DataViewSchema.Column column)
     {
-        if (column.Index == _computation.OutputColumnIndex)
+        if (_computation.IsOutput(column.Index))
         {
             if (!_computeOutput) throw new InvalidOperationException($"Column '{column.Name}' is not active in this cursor.");
-            if (typeof(TValue) != typeof(VBuffer<float>))
-                throw new InvalidOperationException($"Column '{column.Name}' is a Vector<Single>; a getter of {typeof(TValue).Name} was requested.");
-            ValueGetter<VBuffer<float>> getter = (ref VBuffer<float> value) =>
-            {
-                int length = _computation.OutputLength;
-                var editor = VBufferEditor.Create(ref value, length);
-                _outputs.AsSpan(_slot * length, length).CopyTo(editor.Values);
-                value = editor.Commit();
-            };
-            return (ValueGetter<TValue>)(Delegate)getter;
+            int length = _computation.OutputLength;
+            return _computation.CreateOutputGetter<TValue>(column, () => _outputs.AsSpan(_slot * length, length));
         }
         if (!_computeOutput) return _input.GetGetter<TValue>(_input.Schema[column.Index]);
         RowValueBuffer buffer = _columns[column.Index]
