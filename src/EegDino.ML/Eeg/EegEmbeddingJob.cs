@@ -294,7 +294,7 @@ internal sealed class EegEmbeddingJob
         {
             SingleReader = true, SingleWriter = true, FullMode = BoundedChannelFullMode.Wait,
         });
-        Task producer = StartReader(() => Produce(inputs, todo, channel.Writer, cts.Token));
+        Task producer = Task.Run(() => Produce(inputs, todo, channel.Writer, cts.Token), CancellationToken.None);
 
         var pending = new Dictionary<int, Pending>();
         var queue = new List<(Pending Recording, int Row, EegWindow Window, string Label)>(batch);
@@ -398,61 +398,6 @@ internal sealed class EegEmbeddingJob
             windowsEncoded = encoded;
         }
         return !cancelled;
-    }
-
-    /// <summary>
-    /// Runs the reader (EDF decoding, resampling, windowing) on its own thread at a lower scheduling
-    /// priority. Why: libtorch's worker threads use every core during a forward pass and wait for each
-    /// other at the end of each parallel region; a reader thread of equal priority preempts one of them
-    /// and stalls the whole pass (measured on 2 cores: the job then ran at about 80% of the bare
-    /// encoder's throughput although reading costs under 10% of the encoding time). At a lower
-    /// priority the reader fills the cores' idle moments instead.
-    /// </summary>
-    private static Task StartReader(Action read)
-    {
-        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var thread = new Thread(() =>
-        {
-            LowerCurrentThreadPriority();
-            try
-            {
-                read();
-                done.SetResult();
-            }
-            catch (Exception e)
-            {
-                done.SetException(e);
-            }
-        })
-        {
-            IsBackground = true,
-            Name = "eegdino embed reader",
-        };
-        thread.Start();
-        return done.Task;
-    }
-
-    private static void LowerCurrentThreadPriority()
-    {
-        // .NET ignores Thread.Priority on Linux; the nice value of a thread is set with setpriority on its id.
-        if (!OperatingSystem.IsLinux()) return;
-        try
-        {
-            _ = NativeMethods.setpriority(0 /* PRIO_PROCESS: a thread id on Linux */, NativeMethods.gettid(), 10);
-        }
-        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
-        {
-            // An unusual libc: the reader just runs at normal priority.
-        }
-    }
-
-    private static class NativeMethods
-    {
-        [System.Runtime.InteropServices.DllImport("libc", SetLastError = true)]
-        internal static extern int setpriority(int which, int who, int priority);
-
-        [System.Runtime.InteropServices.DllImport("libc")]
-        internal static extern int gettid();
     }
 
     private void Produce(IReadOnlyList<EmbeddingInput> inputs, List<int> todo, ChannelWriter<Chunk> writer, CancellationToken token)
