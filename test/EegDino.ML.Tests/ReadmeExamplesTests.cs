@@ -6,8 +6,9 @@ namespace EegDino.ML.Tests;
 
 /// <summary>
 /// The README's code, statement for statement, so that it keeps compiling and running. The README
-/// says "model.safetensors" (a released-size model) and the eegmmidb recordings; here they are the
-/// Small-preset fixture and the bundled test recordings, copied under those names into a work folder.
+/// says "model.safetensors" (a pre-trained encoder of a released size) and the eegmmidb recordings;
+/// here they are the Small-preset fixture without its head and the bundled test recordings, written
+/// under those names into a work folder.
 /// </summary>
 [TestClass]
 [DoNotParallelize]
@@ -21,7 +22,10 @@ public sealed class ReadmeExamplesTests
     {
         _folder = Path.Combine(Path.GetTempPath(), "eegdino-readme", Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(_folder);
-        File.Copy(Fixtures.Weights("small"), Path.Combine(_folder, "model.safetensors"));
+        // A pre-trained encoder has no classification head: the stand-in drops the fixture's.
+        var encoderOnly = EegDino.ML.Weights.SafetensorsReader.Read(Fixtures.Weights("small")).Tensors
+            .Where(t => !t.Key.StartsWith("final_layer.", StringComparison.Ordinal)).ToDictionary();
+        EegDino.ML.Weights.SafetensorsWriter.Write(Path.Combine(_folder, "model.safetensors"), encoderOnly);
         foreach (string name in new[] { "S001R01.edf", "S001R02.edf" })
             File.Copy(Path.Combine(AppContext.BaseDirectory, "TestData", "eeg", name), Path.Combine(_folder, name));
         _previousDirectory = Environment.CurrentDirectory;
