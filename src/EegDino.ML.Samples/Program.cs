@@ -19,7 +19,7 @@ internal static class Program
         {
             Console.WriteLine("usage: eegdino COMMAND [options]   (eegdino COMMAND --help for details)");
             Console.WriteLine();
-            foreach (var c in commands.Values) Console.WriteLine($"  {c.Name,-12} {c.Summary}");
+            foreach (var c in commands.Values) Console.WriteLine($"  {c.Name,-17} {c.Summary}");
             return argv.Length == 0 ? 2 : 0;
         }
 

@@ -8,7 +8,7 @@ internal sealed class ConvertCommand : ICommand
 {
     public string Name => "convert";
 
-    public string Summary => "convert a checkpoint (.pt, safetensors, folder) to safetensors in the released key names";
+    public string Summary => "Convert a checkpoint (.pt, safetensors, folder) to safetensors in the released key names";
 
     public string Usage => """
         usage: eegdino convert IN OUT.safetensors [--source student|teacher] [--dtype f32|f16|bf16] [--config CONFIG.json]

@@ -7,7 +7,7 @@ internal sealed class InspectCommand : ICommand
 {
     public string Name => "inspect";
 
-    public string Summary => "show a checkpoint's format, tensors, configuration and student/teacher/head presence";
+    public string Summary => "Show a checkpoint's format, tensors, configuration and student/teacher/head presence";
 
     public string Usage => """
         usage: eegdino inspect FILE [--source student|teacher] [--tensors]
