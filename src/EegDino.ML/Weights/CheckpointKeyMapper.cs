@@ -121,6 +121,14 @@ internal static class CheckpointKeyMapper
         skipped.Count == 0 ? "nothing skipped" : $"skipped {skipped.Count} entries: " + string.Join(", ",
             skipped.GroupBy(s => s.Reason).Select(g => $"{g.Count()} {g.Key}"));
 
+    /// <summary>Whether <paramref name="key"/> belongs to the encoder of the other source of a training checkpoint.</summary>
+    public static bool IsOtherEncoder(string key, EegDinoWeightSource source) =>
+        StripWrappers(key).StartsWith(source == EegDinoWeightSource.Student ? "teacher." : "student.", StringComparison.Ordinal);
+
+    /// <summary>Whether <paramref name="key"/> belongs to the encoder of <paramref name="source"/> of a training checkpoint.</summary>
+    public static bool IsEncoder(string key, EegDinoWeightSource source) =>
+        StripWrappers(key).StartsWith(source == EegDinoWeightSource.Student ? "student." : "teacher.", StringComparison.Ordinal);
+
     private static string StripWrappers(string key)
     {
         foreach (string prefix in Wrappers)

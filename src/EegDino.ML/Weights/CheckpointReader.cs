@@ -8,13 +8,16 @@ namespace EegDino.ML.Weights;
 /// </summary>
 internal static class CheckpointReader
 {
-    public static CheckpointContents Read(string path)
+    /// <param name="path">A model file or folder.</param>
+    /// <param name="source">When given, a torch training checkpoint's other encoder (teacher for the
+    /// student and vice versa) is not read at all: for the Large model that halves the memory needed.</param>
+    public static CheckpointContents Read(string path, EegDinoWeightSource? source = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         if (Directory.Exists(path)) return ReadBraindecodeFolder(path);
         if (!File.Exists(path)) throw new FileNotFoundException($"The model path '{path}' is neither a file nor a folder.", path);
 
-        if (IsZip(path)) return ReadTorchCheckpoint(path);
+        if (IsZip(path)) return ReadTorchCheckpoint(path, source);
         var (tensors, metadata) = SafetensorsReader.Read(path);
         return new CheckpointContents("safetensors", tensors, metadata);
     }
@@ -30,16 +33,34 @@ internal static class CheckpointReader
         return new CheckpointContents("braindecode folder", tensors, metadata, configJson);
     }
 
-    private static CheckpointContents ReadTorchCheckpoint(string path)
+    private static CheckpointContents ReadTorchCheckpoint(string path, EegDinoWeightSource? source)
     {
-        var checkpoint = Torch.TorchCheckpointReader.Read(path);
+        var checkpoint = source is EegDinoWeightSource s
+            ? Torch.TorchCheckpointReader.Read(path, key => !CheckpointKeyMapper.IsOtherEncoder(key, s))
+            : Torch.TorchCheckpointReader.Read(path);
+        if (source is EegDinoWeightSource chosen
+            && !checkpoint.Tensors.Keys.Any(k => CheckpointKeyMapper.IsEncoder(k, chosen))
+            && checkpoint.NotLoaded.Any(t => CheckpointKeyMapper.IsOtherEncoder(t.Key, chosen)))
+        {
+            // What CheckpointKeyMapper says when it sees both encoders' keys; the other one was not read here.
+            string other = chosen == EegDinoWeightSource.Student ? "teacher" : "student";
+            throw new EegDinoModelFormatException(
+                $"The checkpoint holds only the {other} encoder; the {chosen.ToString().ToLowerInvariant()} was requested. Choose the {other} as weight source.");
+        }
         var notes = new List<string>();
         if (checkpoint.StateDictPath.Length > 0) notes.Add($"weights under '{checkpoint.StateDictPath}'");
         notes.AddRange(checkpoint.OtherEntries);
-        notes.AddRange(checkpoint.NotLoaded.Select(t => $"{t.Key}: {t.DType} tensor {t.ShapeText} ({t.Reason})"));
+        var notRead = new List<SkippedEntry>();
+        foreach (var t in checkpoint.NotLoaded)
+        {
+            if (source is EegDinoWeightSource src && CheckpointKeyMapper.IsOtherEncoder(t.Key, src))
+                notRead.Add(new SkippedEntry(t.Key, src == EegDinoWeightSource.Student ? "teacher encoder (source is student)" : "student encoder (source is teacher)"));
+            else
+                notes.Add($"{t.Key}: {t.DType} tensor {t.ShapeText} ({t.Reason})");
+        }
         var tensors = new Dictionary<string, WeightTensor>(checkpoint.Tensors.Count, StringComparer.Ordinal);
         foreach (var (key, tensor) in checkpoint.Tensors) tensors.Add(key, tensor);
-        return new CheckpointContents("torch checkpoint", tensors, notes: notes);
+        return new CheckpointContents("torch checkpoint", tensors, notes: notes) { NotRead = notRead };
     }
 
     private static bool IsZip(string path)

@@ -37,7 +37,7 @@ internal sealed partial class NetworkWeights
     /// then detection from the weight shapes.
     /// </summary>
     public static NetworkWeights Load(string path, EegDinoWeightSource source, EegDinoConfig? configOverride) =>
-        FromContents(CheckpointReader.Read(path), source, configOverride, path);
+        FromContents(CheckpointReader.Read(path, source), source, configOverride, path);
 
     public static NetworkWeights FromContents(CheckpointContents contents, EegDinoWeightSource source, EegDinoConfig? configOverride, string name)
     {
@@ -49,7 +49,7 @@ internal sealed partial class NetworkWeights
             ?? Detect(tensors, name);
         int? classes = tensors.TryGetValue("final_layer.classifier.6.weight", out var last) && last.Shape.Length == 2
             ? (int)last.Shape[0] : null;
-        string description = $"{contents.Format} '{name}': {config}; {(classes is int c ? $"head with {c} classes" : "no head")}; {CheckpointKeyMapper.Summarise(mapping.Skipped)}";
+        string description = $"{contents.Format} '{name}': {config}; {(classes is int c ? $"head with {c} classes" : "no head")}; {CheckpointKeyMapper.Summarise([.. contents.NotRead, .. mapping.Skipped])}";
         return new NetworkWeights(tensors, config, classes, description);
     }
 
