@@ -70,7 +70,7 @@ internal sealed class EegDinoRuntime : IDisposable
     /// Checks a batch <c>[B, C, T]</c> given flat, channel-major per recording, and returns it as a
     /// scaled float32 tensor on the device, in the caller's dispose scope.
     /// </summary>
-    public Tensor ToInputTensor(ReadOnlySpan<float> signals, int batchSize, int numberOfChannels)
+    public Tensor ToInputTensor(float[] signals, int batchSize, int numberOfChannels)
     {
         ThrowIfDisposed();
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
@@ -95,7 +95,7 @@ internal sealed class EegDinoRuntime : IDisposable
                 nameof(signals));
         }
 
-        Tensor input = tensor(signals.ToArray(), [batchSize, numberOfChannels, samples], dtype: ScalarType.Float32);
+        Tensor input = tensor(signals, [batchSize, numberOfChannels, samples], dtype: ScalarType.Float32);
         Tensor onDevice = Device.type == DeviceType.CPU ? input : input.to(Device);
         return Options.InputScale == 1f ? onDevice : onDevice.mul(Options.InputScale);
     }
