@@ -17,6 +17,22 @@ public sealed class EegLoaderOptions
 
     /// <summary>True to leave out windows that cross a gap or hold a flat or saturated channel; false (default) keeps them with their flags.</summary>
     public bool SkipFlaggedWindows { get; set; }
+
+    /// <summary>
+    /// False (default): a recording that cannot be read (malformed or truncated file, missing
+    /// electrodes, a window shape other than the first recording's) stops the read with its
+    /// exception. True: it is left out and reported to <see cref="RecordingSkipped"/>, and the read
+    /// goes on with the next recording; windows of that recording read before the error stay in the data.
+    /// The first recording, which fixes the schema, must always be readable.
+    /// </summary>
+    public bool SkipUnreadableRecordings { get; set; }
+
+    /// <summary>
+    /// Called with the path and the error of each recording left out under
+    /// <see cref="SkipUnreadableRecordings"/> (once per cursor that reaches it). May be called from
+    /// the thread that moves the cursor.
+    /// </summary>
+    public Action<string, Exception>? RecordingSkipped { get; set; }
 }
 
 /// <summary>Column names of the <see cref="Microsoft.ML.IDataView"/> made by <c>LoadFromEegRecordings</c>.</summary>

@@ -59,19 +59,50 @@ internal sealed class EegRecordingDataView : IDataView
     {
         foreach (EegRecordingSource source in _sources)
         {
-            using EdfReader reader = EdfReader.Open(source.Path);
-            MontageMapping mapping = _mapper.Map(reader.Signals);
-            double rate = _windower.OutputSamplesPerSecond(reader.Signals[mapping.SourceIndexes[0]].SamplesPerSecond);
-            if (mapping.Channels.Count != _channels || _windower.SamplesPerWindow(rate) != _samples)
-                throw new EegMontageException(
-                    $"{source.Path} gives windows of {mapping.Channels.Count} channels x {_windower.SamplesPerWindow(rate)} samples ({rate} Hz); the data view's Signal column, fixed by {_sources[0].Path}, is {_channels} x {_samples} ({_rate} Hz). Set EegWindowOptions.TargetSamplesPerSecond or load the recordings separately.");
-            foreach (EegWindow w in _windower.GetWindows(reader, mapping))
+            EdfReader? reader = null;
+            IEnumerator<EegWindow> windows;
+            try
             {
-                if (_options.SkipFlaggedWindows && w.IsFlagged) continue;
-                yield return (w, source.Label);
+                reader = EdfReader.Open(source.Path);
+                MontageMapping mapping = _mapper.Map(reader.Signals);
+                double rate = _windower.OutputSamplesPerSecond(reader.Signals[mapping.SourceIndexes[0]].SamplesPerSecond);
+                if (mapping.Channels.Count != _channels || _windower.SamplesPerWindow(rate) != _samples)
+                    throw new EegMontageException(
+                        $"{source.Path} gives windows of {mapping.Channels.Count} channels x {_windower.SamplesPerWindow(rate)} samples ({rate} Hz); the data view's Signal column, fixed by {_sources[0].Path}, is {_channels} x {_samples} ({_rate} Hz). Set EegWindowOptions.TargetSamplesPerSecond or load the recordings separately.");
+                windows = _windower.GetWindows(reader, mapping).GetEnumerator();
+            }
+            catch (Exception e) when (Skippable(e))
+            {
+                reader?.Dispose();
+                _options.RecordingSkipped?.Invoke(source.Path, e);
+                continue;
+            }
+
+            using (reader)
+            using (windows)
+            {
+                while (true)
+                {
+                    try
+                    {
+                        if (!windows.MoveNext()) break;
+                    }
+                    catch (Exception e) when (Skippable(e))
+                    {
+                        _options.RecordingSkipped?.Invoke(source.Path, e);
+                        break;
+                    }
+                    EegWindow w = windows.Current;
+                    if (_options.SkipFlaggedWindows && w.IsFlagged) continue;
+                    yield return (w, source.Label);
+                }
             }
         }
     }
+
+    /// <summary>Errors of one recording that <see cref="EegLoaderOptions.SkipUnreadableRecordings"/> turns into a skip.</summary>
+    private bool Skippable(Exception e) =>
+        _options.SkipUnreadableRecordings && e is EegDinoException or IOException or UnauthorizedAccessException;
 
     private sealed class Cursor : DataViewRowCursor
     {
