@@ -27,11 +27,7 @@ public sealed class EegDinoClassifier : IDisposable
     public static EegDinoClassifier Load(string modelPath, EegDinoEncoderOptions? options = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(modelPath);
-        options = options?.Clone() ?? new EegDinoEncoderOptions();
-        var weights = NetworkWeights.Load(modelPath, options.WeightSource, options.Config);
-        if (weights.HeadClasses is null)
-            throw new EegDinoModelFormatException($"'{modelPath}' has no classification head (final_layer.* or full_linear/channel_linear/classifier.*); use EegDinoEncoder for an encoder-only model.");
-        return new EegDinoClassifier(EegDinoRuntime.Create(weights, options, withHead: true));
+        return new EegDinoClassifier(EegDinoRuntime.Load(modelPath, options, requireHead: true));
     }
 
     /// <summary>The architecture of the loaded model.</summary>

@@ -41,9 +41,7 @@ public sealed class EegDinoEncoder : IDisposable
     public static EegDinoEncoder Load(string modelPath, EegDinoEncoderOptions? options = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(modelPath);
-        options = options?.Clone() ?? new EegDinoEncoderOptions();
-        var weights = NetworkWeights.Load(modelPath, options.WeightSource, options.Config);
-        return new EegDinoEncoder(EegDinoRuntime.Create(weights, options, withHead: weights.HeadClasses is not null));
+        return new EegDinoEncoder(EegDinoRuntime.Load(modelPath, options, requireHead: false));
     }
 
     /// <summary>Loads a model from a safetensors stream, such as one written by <see cref="SaveWeights"/>.</summary>

@@ -33,6 +33,19 @@ internal sealed class EegDinoRuntime : IDisposable
 
     public string Description { get; }
 
+    /// <summary>
+    /// Loads a model path with a copy of <paramref name="options"/> (defaults when null), keeping the
+    /// head when the weights have one; <paramref name="requireHead"/> makes a missing head an error.
+    /// </summary>
+    public static EegDinoRuntime Load(string modelPath, EegDinoEncoderOptions? options, bool requireHead)
+    {
+        options = options?.Clone() ?? new EegDinoEncoderOptions();
+        var weights = NetworkWeights.Load(modelPath, options.WeightSource, options.Config);
+        if (requireHead && weights.HeadClasses is null)
+            throw new EegDinoModelFormatException($"'{modelPath}' has no classification head (final_layer.* or full_linear/channel_linear/classifier.*); use EegDinoEncoder for an encoder-only model.");
+        return Create(weights, options, withHead: weights.HeadClasses is not null);
+    }
+
     public static EegDinoRuntime Create(NetworkWeights weights, EegDinoEncoderOptions options, bool withHead)
     {
         options.Validate();
