@@ -1,5 +1,4 @@
 using EegDino.ML.Model;
-using EegDino.ML.Weights;
 
 namespace EegDino.ML;
 
