@@ -109,9 +109,9 @@ public sealed class EegDinoEncoder : IDisposable
             throw new ArgumentException($"The input tensor has rank {input.dim()} (shape [{string.Join(", ", input.shape)}]); [C, T] or [B, C, T] was expected.", nameof(input));
         long[] shape = input.dim() == 2 ? [1, input.shape[0], input.shape[1]] : input.shape;
         float[] values;
-        using (var cpu = input.detach().to(TorchSharp.torch.ScalarType.Float32, TorchSharp.torch.CPU).contiguous())
+        using (TorchSharp.torch.NewDisposeScope()) // roots the intermediate tensors until their native calls return
         {
-            values = cpu.data<float>().ToArray();
+            values = input.detach().to(TorchSharp.torch.ScalarType.Float32, TorchSharp.torch.CPU).contiguous().data<float>().ToArray();
         }
         return _runtime.Encode(values, checked((int)shape[0]), checked((int)shape[1]));
     }

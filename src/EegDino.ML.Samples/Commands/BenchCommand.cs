@@ -84,7 +84,7 @@ internal sealed class BenchCommand : ICommand
             {
                 if (name.Contains("norm", StringComparison.Ordinal) || name.Contains("proj_in.1", StringComparison.Ordinal)
                     || name.Contains("proj_in.4", StringComparison.Ordinal) || name.Contains("proj_in.7", StringComparison.Ordinal))
-                    parameter.fill_(name.EndsWith("weight", StringComparison.Ordinal) ? 1 : 0);
+                    TorchScalars.FillInPlace(parameter, name.EndsWith("weight", StringComparison.Ordinal) ? 1 : 0);
                 else
                     parameter.normal_(0, 0.02);
             }
@@ -97,7 +97,8 @@ internal sealed class BenchCommand : ICommand
     private static (double Median, double Best) ForwardMs(EegDinoNetwork network, int batch, int repeats, double budgetSeconds)
     {
         using var noGrad = no_grad();
-        using var input = randn(batch, Channels, Samples) * 0.3f;
+        using var noise = randn(batch, Channels, Samples);
+        using var input = TorchScalars.Multiply(noise, 0.3);
         var times = new List<double>();
         var watch = new Stopwatch();
         for (int i = 0; i < repeats + 1; i++)

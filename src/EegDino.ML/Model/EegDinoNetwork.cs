@@ -106,7 +106,7 @@ internal sealed class EegDinoNetwork : nn.Module<Tensor, Tensor>
     {
         long padded = (count + TokenAlignment - 1) / TokenAlignment * TokenAlignment;
         if (padded == count) return (tokens, null);
-        Tensor mask = arange(padded, device: tokens.device).lt(count).view(1, 1, 1, padded);
+        Tensor mask = TorchScalars.LessThan(TorchScalars.Arange(padded, tokens.device), count).view(1, 1, 1, padded);
         return (nn.functional.pad(tokens, [0, 0, 0, padded - count]), mask);
     }
 

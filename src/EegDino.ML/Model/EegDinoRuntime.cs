@@ -110,7 +110,7 @@ internal sealed class EegDinoRuntime : IDisposable
 
         Tensor input = tensor(signals, [batchSize, numberOfChannels, samples], dtype: ScalarType.Float32);
         Tensor onDevice = Device.type == DeviceType.CPU ? input : input.to(Device);
-        return Options.InputScale == 1f ? onDevice : onDevice.mul(Options.InputScale);
+        return Options.InputScale == 1f ? onDevice : TorchScalars.Multiply(onDevice, Options.InputScale);
     }
 
     private static int IndexOfNonFinite(ReadOnlySpan<float> values)

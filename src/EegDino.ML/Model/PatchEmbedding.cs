@@ -58,15 +58,15 @@ internal sealed class PatchEmbedding : nn.Module<Tensor, Tensor>
 
         // Frequency branch: |rfft| with forward normalisation (1/n), as the released code.
         Tensor spectrum = fft.rfft(patches, dim: -1, norm: FFTNormType.Forward).abs(); // [B, C, P, bins]
-        Tensor embedding = time + spectral_proj.forward(spectrum);
+        Tensor embedding = TorchScalars.Add(time, spectral_proj.forward(spectrum));
 
         // One-hot channel embedding: slot i for input channel i.
-        Tensor oneHot = nn.functional.one_hot(arange(channels, device: patches.device), _config.NumberOfChannelEmbeddings)
+        Tensor oneHot = nn.functional.one_hot(TorchScalars.Arange(channels, patches.device), _config.NumberOfChannelEmbeddings)
             .to(embedding.dtype);
-        embedding = embedding + channel_embedding.forward(oneHot).view(1, channels, 1, -1);
+        embedding = TorchScalars.Add(embedding, channel_embedding.forward(oneHot).view(1, channels, 1, -1));
 
         // Depthwise temporal convolution over the patch axis, added.
         Tensor temporal = time_encoding.forward(embedding.permute(0, 3, 1, 2)); // [B, D, C, P]
-        return (embedding + temporal.permute(0, 2, 3, 1)).MoveToOuterDisposeScope();
+        return TorchScalars.Add(embedding, temporal.permute(0, 2, 3, 1)).MoveToOuterDisposeScope();
     }
 }

@@ -36,8 +36,8 @@ internal sealed class TransformerEncoderLayer : nn.Module<Tensor, Tensor?, Tenso
     {
         // [B, N, D] -> [B, N, D]
         using var scope = NewDisposeScope();
-        x = x + DropPath(attn.forward(norm1.forward(x), keyMask));
-        x = x + DropPath(mlp.forward(norm2.forward(x)));
+        x = TorchScalars.Add(x, DropPath(attn.forward(norm1.forward(x), keyMask)));
+        x = TorchScalars.Add(x, DropPath(mlp.forward(norm2.forward(x))));
         return x.MoveToOuterDisposeScope();
     }
 
@@ -46,6 +46,6 @@ internal sealed class TransformerEncoderLayer : nn.Module<Tensor, Tensor?, Tenso
         if (!training || _dropPath <= 0) return branch;
         double keep = 1 - _dropPath;
         Tensor mask = empty(branch.shape[0], 1, 1, dtype: branch.dtype, device: branch.device).bernoulli_(keep);
-        return branch * mask / keep;
+        return TorchScalars.Divide(branch * mask, keep);
     }
 }

@@ -56,7 +56,7 @@ internal sealed class UnfoldConv2d : nn.Module<Tensor, Tensor>
         {
             // Each channel with its own k-tap filter: sum_k x[n, c, h, w + k] * w[c, k].
             Tensor w = weight.view(1, -1, 1, 1, _kernel);
-            output = (windows * w).sum(-1) + bias.view(1, -1, 1, 1);
+            output = TorchScalars.Add((windows * w).sum(-1), bias.view(1, -1, 1, 1));
         }
         else
         {

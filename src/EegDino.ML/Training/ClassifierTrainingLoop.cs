@@ -115,9 +115,9 @@ internal static class ClassifierTrainingLoop
         private readonly Action<string>? _log;
         private readonly List<Parameter> _trainable = [];
         private readonly List<(string Name, Parameter Parameter)> _trainableNamed = [];
-        private readonly List<(AdamW.ParamGroup Group, double BaseRate)> _groups = [];
+        private readonly List<(AdamWOptimizer.Group Group, double BaseRate)> _groups = [];
         private readonly int _firstTrainableLayer;
-        private AdamW? _optimizer;
+        private AdamWOptimizer? _optimizer;
         private Tensor? _classWeights;
         private Tensor? _trainingCache;
         private Tensor? _validationCache;
@@ -153,7 +153,10 @@ internal static class ClassifierTrainingLoop
                 return new EegDinoTrainingHistory([], null, false, _options.Mode, 0, 0, TimeSpan.Zero, seed);
             SelectTrainableParameters();
             if (_options.ClassWeights is { } weights)
-                _classWeights = tensor(weights, dtype: ScalarType.Float32).to(_device);
+            {
+                using var scope = NewDisposeScope(); // roots the CPU tensor until its copy to the device returns
+                _classWeights = tensor(weights, dtype: ScalarType.Float32).to(_device).DetachFromDisposeScope();
+            }
 
             TimeSpan cacheTime = TimeSpan.Zero;
             if (HeadOnly)
@@ -244,14 +247,14 @@ internal static class ClassifierTrainingLoop
             void Add(List<Parameter> parameters, double rate, double weightDecay)
             {
                 if (parameters.Count == 0) return;
-                var group = new AdamW.ParamGroup(parameters, lr: rate, beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: weightDecay);
+                var group = new AdamWOptimizer.Group(parameters, rate, weightDecay);
                 _groups.Add((group, rate));
             }
             Add(headDecay, _options.LearningRate, _options.WeightDecay);
             Add(headPlain, _options.LearningRate, 0);
             Add(encoderDecay, _options.EncoderLearningRate, _options.WeightDecay);
             Add(encoderPlain, _options.EncoderLearningRate, 0);
-            _optimizer = optim.AdamW(_groups.Select(g => g.Group), lr: _options.LearningRate);
+            _optimizer = new AdamWOptimizer(_groups.Select(g => g.Group), beta1: 0.9, beta2: 0.999, epsilon: 1e-8);
         }
 
         private bool IsTrainableEncoderParameter(string name)
@@ -282,10 +285,10 @@ internal static class ClassifierTrainingLoop
             Tensor target = tensor(rows.Select(r => (long)_training.Labels[r]).ToArray(), dtype: ScalarType.Int64).to(_device);
             Tensor logits = Logits(_training, _trainingCache, rows);
             Tensor loss = nn.functional.cross_entropy(logits, target, weight: _classWeights, label_smoothing: _options.LabelSmoothing);
-            _optimizer!.zero_grad();
+            _optimizer!.ZeroGrad();
             loss.backward();
             if (_options.GradientClipNorm > 0) nn.utils.clip_grad_norm_(_trainable, _options.GradientClipNorm);
-            _optimizer.step();
+            _optimizer.Step();
             long correct = logits.argmax(1).eq(target).sum().item<long>();
             return (loss.item<float>(), correct);
         }
@@ -307,7 +310,7 @@ internal static class ClassifierTrainingLoop
             var values = new float[rows.Length * data.RowLength];
             for (int i = 0; i < rows.Length; i++) data.Row(rows[i]).CopyTo(values.AsSpan(i * data.RowLength, data.RowLength));
             Tensor input = tensor(values, [rows.Length, data.NumberOfChannels, data.SamplesPerChannel], dtype: ScalarType.Float32).to(_device);
-            return _options.InputScale == 1f ? input : input.mul(_options.InputScale);
+            return _options.InputScale == 1f ? input : TorchScalars.Multiply(input, _options.InputScale);
         }
 
         /// <summary>Patch tokens <c>[N, C*P, D]</c> of every row, computed once in inference mode; owned by the run.</summary>
@@ -359,6 +362,7 @@ internal static class ClassifierTrainingLoop
         {
             DisposeBest();
             using var noGrad = no_grad();
+            using var scope = NewDisposeScope(); // roots each detached view until its clone returns
             _best = _trainableNamed.ToDictionary(p => p.Name, p => p.Parameter.detach().clone().DetachFromDisposeScope(), StringComparer.Ordinal);
         }
 

@@ -139,9 +139,10 @@ internal sealed partial class NetworkWeights
     public static Dictionary<string, WeightTensor> Extract(EegDinoNetwork network)
     {
         var result = new Dictionary<string, WeightTensor>(StringComparer.Ordinal);
+        using var scope = NewDisposeScope(); // roots the intermediate tensors until their native calls return
         foreach (var (key, parameter) in network.state_dict())
         {
-            using var cpu = parameter.detach().to(ScalarType.Float32, CPU).contiguous();
+            Tensor cpu = parameter.detach().to(ScalarType.Float32, CPU).contiguous();
             result[key] = new WeightTensor(parameter.shape, cpu.data<float>().ToArray());
         }
         return result;
