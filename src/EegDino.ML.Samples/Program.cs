@@ -29,6 +29,8 @@ internal static class Program
             return 2;
         }
 
+        // Forward passes reuse freed memory instead of page-faulting on fresh pages (see EegDinoAllocator).
+        EegDinoAllocator.ConfigureForThroughput();
         var args = new CommandArgs(argv.Skip(1));
         if (args.Help)
         {

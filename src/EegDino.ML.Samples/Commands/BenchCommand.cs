@@ -18,18 +18,28 @@ internal sealed class BenchCommand : ICommand
     public string Summary => "Time the encoder (Small/Medium/Large, batch 1/8/16) against the machine's matmul peak.";
 
     public string Usage => """
-        usage: eegdino bench [--sizes small,medium,large] [--batches 1,8,16] [--repeats N] [--seconds S] [--threads N]
+        usage: eegdino bench [--sizes small,medium,large] [--batches 1,8,16] [--repeats N] [--seconds S] [--threads N] [--profile]
 
-          Times the encoder forward pass (inference, no autograd) on [B, 19, 2000] input: warm-up, then
+          Times the encoder forward pass (inference, no autograd) on [B, 19, 2000] input: 3 warm-up runs, then
           at least N repeats (default 5, fewer for a case whose repeats would exceed S seconds, default
           60, but never fewer than 3). Prints the median and the best ms per forward, samples/s and
           GFLOP/s of the median, and both as % of the float32 matmul peak measured in the same run (best
           of square 2048 matmuls, before and after). The best-to-best ratio compares like with like; the
-          median shows what a run typically gets on a noisy machine.
+          median shows what a run typically gets on a noisy machine. --profile adds, per case, the median
+          ms of the patch embedding and of one transformer layer (on the padded, masked sequence).
         """;
 
     private const int Channels = 19;
     private const int Samples = 2000;
+
+    /// <summary>Side of the square matmuls that measure the machine's peak.</summary>
+    private const int PeakSize = 2048;
+
+    /// <summary>
+    /// Untimed forward passes before the timed ones. Three reach the steady state: with glibc's default
+    /// malloc settings the first several passes page-fault on fresh memory (see EegDinoAllocator).
+    /// </summary>
+    private const int WarmupRuns = 3;
 
     public int Run(CommandArgs args)
     {
@@ -42,6 +52,7 @@ internal sealed class BenchCommand : ICommand
         int repeats = Math.Max(3, args.Int("repeats", 5));
         double budgetSeconds = args.Float("seconds", 60);
         int threads = args.Int("threads", 0);
+        bool profile = args.Flag("profile");
         args.EnsureAllUsed();
         if (threads > 0) set_num_threads(threads);
 
@@ -59,6 +70,7 @@ internal sealed class BenchCommand : ICommand
                 var (ms, best) = ForwardMs(network, batch, repeats, budgetSeconds);
                 rows.Add((size, batch, ms, best, flops * batch / (ms / 1000) / 1e9, flops * batch / (best / 1000) / 1e9));
                 Console.WriteLine($"  {size,-6} B={batch,-3} {ms,9:F1} ms (best {best:F1})  {batch / (ms / 1000),7:F1} samples/s  {rows[^1].Gflops,6:F1} GFLOP/s");
+                if (profile) Profile(network, batch, repeats);
             }
         }
         double peak = Math.Max(peakBefore, MatmulPeak());
@@ -93,7 +105,7 @@ internal sealed class BenchCommand : ICommand
         return network;
     }
 
-    /// <summary>Median and best wall time of the forward passes after a warm-up run.</summary>
+    /// <summary>Median and best wall time of the forward passes after the warm-up runs.</summary>
     private static (double Median, double Best) ForwardMs(EegDinoNetwork network, int batch, int repeats, double budgetSeconds)
     {
         using var noGrad = no_grad();
@@ -101,23 +113,62 @@ internal sealed class BenchCommand : ICommand
         using var input = TorchScalars.Multiply(noise, 0.3);
         var times = new List<double>();
         var watch = new Stopwatch();
-        for (int i = 0; i < repeats + 1; i++)
+        for (int i = 0; i < WarmupRuns + repeats; i++)
         {
             using var scope = NewDisposeScope();
             watch.Restart();
             network.Encode(input, null).Dispose();
             watch.Stop();
-            if (i > 0) times.Add(watch.Elapsed.TotalMilliseconds); // the first run is the warm-up
-            if (i >= 3 && times.Sum() / 1000 > budgetSeconds) break;
+            if (i >= WarmupRuns) times.Add(watch.Elapsed.TotalMilliseconds);
+            if (times.Count >= 3 && times.Sum() / 1000 > budgetSeconds) break;
         }
         times.Sort();
         return (times[times.Count / 2], times[0]);
     }
 
+    /// <summary>Prints the median ms of the patch embedding and of the first transformer layer, the two parts of a forward pass.</summary>
+    private static void Profile(EegDinoNetwork network, int batch, int repeats)
+    {
+        using var noGrad = no_grad();
+        using var scope = NewDisposeScope();
+        EegDinoConfig config = network.Config;
+        long patches = network.PatchCount(Samples), count = Channels * patches;
+        Tensor input = TorchScalars.Multiply(randn(batch, Channels, patches, config.PatchSize), 0.3);
+        double embed = MedianMs(() => network.PatchEmbedding.forward(input), repeats);
+        long padded = (count + 15) / 16 * 16;
+        Tensor tokens = randn(batch, padded, config.EmbeddingDim);
+        Tensor mask = TorchScalars.LessThan(TorchScalars.Arange(padded, CPU), count).view(1, 1, 1, padded);
+        TransformerEncoderLayer layer = network.Layers[0];
+        double perLayer = MedianMs(() => layer.forward(tokens, mask), repeats);
+        double allLayers = MedianMs(() =>
+        {
+            Tensor x = tokens;
+            foreach (var l in network.Layers) x = l.forward(x, mask);
+            return x;
+        }, repeats);
+        double whole = MedianMs(() => network.Encode(TorchScalars.Multiply(randn(batch, Channels, Samples), 0.3), null), repeats);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"    patch embedding {embed:F1} ms; one layer {perLayer:F1} ms (x {config.NumberOfLayers} = {perLayer * config.NumberOfLayers:F0} ms); all layers in turn {allLayers:F0} ms; whole forward {whole:F0} ms"));
+    }
+
+    private static double MedianMs(Func<Tensor> body, int repeats)
+    {
+        var times = new List<double>();
+        for (int i = 0; i < repeats + 1; i++)
+        {
+            using var scope = NewDisposeScope();
+            var watch = Stopwatch.StartNew();
+            body();
+            if (i > 0) times.Add(watch.Elapsed.TotalMilliseconds);
+        }
+        times.Sort();
+        return times[times.Count / 2];
+    }
+
     /// <summary>Best float32 GFLOP/s of square 2048 matmuls (a few tries: the machine is noisy).</summary>
     private static double MatmulPeak()
     {
-        const int n = 2048;
+        const int n = PeakSize;
         using var a = randn(n, n);
         using var b = randn(n, n);
         double best = 0;
