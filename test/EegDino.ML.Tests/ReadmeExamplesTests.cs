@@ -40,6 +40,7 @@ public sealed class ReadmeExamplesTests
     {
         float[] signal = Fixtures.Synthetic(19, 2000);         // 19 channels x 10 s at 200 Hz, microvolts, channel-major
         // README: "Encode a recording"
+        EegDinoAllocator.ConfigureForThroughput(); // once, at start (Linux/glibc): reuse freed memory, see Speed
         using var encoder = EegDinoEncoder.Load("model.safetensors");
         EegDinoEncoding encoding = encoder.Encode(signal, numberOfChannels: 19);
         ReadOnlySpan<float> embedding = encoding.GetPooledMean(0); // D = 200 floats for Small

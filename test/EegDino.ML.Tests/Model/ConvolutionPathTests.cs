@@ -43,6 +43,7 @@ public sealed class ConvolutionPathTests
     [DataRow(64, 128, 3, 1, 1, false)]
     [DataRow(40, 40, 5, 1, 2, true)]     // the depthwise time encoding
     [DataRow(200, 200, 5, 1, 2, true)]
+    [DataRow(16, 16, 3, 2, 0, true)]     // a strided depthwise one, no padding
     public void UnfoldConvolutionEqualsNaiveConvolution(int cin, int cout, int k, int stride, int pad, bool depthwise)
     {
         manual_seed(7);
