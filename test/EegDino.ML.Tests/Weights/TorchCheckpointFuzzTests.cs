@@ -39,6 +39,8 @@ public sealed class TorchCheckpointFuzzTests
 
     private static long _slowest;
 
+    private const long HangMilliseconds = 60_000;
+
     private static void ReadMustSucceedOrRefuse(byte[] zip)
     {
         var watch = Stopwatch.StartNew();
@@ -52,7 +54,8 @@ public sealed class TorchCheckpointFuzzTests
         }
         long ms = watch.ElapsedMilliseconds;
         InterlockedMax(ref _slowest, ms);
-        if (ms > 5000) throw new TimeoutException($"one read took {ms} ms");
+        // A hang detector, not a speed check: reads of these few-KiB files take milliseconds.
+        if (ms > HangMilliseconds) throw new TimeoutException($"one read took {ms} ms: the reader loops on this input");
     }
 
     private static void InterlockedMax(ref long target, long value)

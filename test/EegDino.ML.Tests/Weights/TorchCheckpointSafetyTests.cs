@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text;
 using EegDino.ML.Weights.Torch;
 
@@ -155,14 +154,5 @@ public sealed class TorchCheckpointSafetyTests
         byte[] zip = CheckpointTestFiles.WriteZip([("a/data.pkl", pickle), ("a/data/0", CheckpointTestFiles.Floats(1, 2, 3, 4)), ("a/byteorder", Encoding.ASCII.GetBytes("little"))]);
         var c = TorchCheckpointReader.Read(new MemoryStream(zip), "ok.pt");
         CollectionAssert.AreEqual(new float[] { 1, 2, 3, 4 }, c.Tensors["w"].Data);
-    }
-
-    [TestMethod]
-    public void LoadingIsFastEvenForTheRefusals()
-    {
-        // A guard against accidental quadratic paths: the fixture reads in well under a second.
-        var watch = Stopwatch.StartNew();
-        TorchCheckpointReader.Read(CheckpointTestFiles.Fixture("tiny.checkpoint.pt"));
-        Assert.IsLessThan(2000, watch.ElapsedMilliseconds);
     }
 }
