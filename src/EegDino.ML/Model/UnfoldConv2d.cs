@@ -10,7 +10,7 @@ namespace EegDino.ML.Model;
 /// (ordinary) or a sum of shifted slices (depthwise) instead of calling libtorch's convolution.
 /// Why: libtorch 2.10's oneDNN float32 convolution returns wrong values on these machines (AMD EPYC,
 /// AVX-512) when the input-channel count is not a multiple of 16, e.g. the Small preset's 25-channel
-/// convolutions (encoder NRMSE 0.23 vs PyTorch). These convolutions are a few % of the FLOPs, and the
+/// convolutions (encoder NRMSE 0.23 vs PyTorch). These convolutions are about 1% of the FLOPs, and the
 /// unfold form uses only matmul, which is correct. <c>ConvolutionPathTests</c> keeps a naive oracle.
 /// </summary>
 internal sealed class UnfoldConv2d : nn.Module<Tensor, Tensor>
