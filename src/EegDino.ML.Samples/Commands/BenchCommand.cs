@@ -26,7 +26,8 @@ internal sealed class BenchCommand : ICommand
           GFLOP/s of the median, and both as % of the float32 matmul peak measured in the same run (best
           of square 2048 matmuls, before and after). The best-to-best ratio compares like with like; the
           median shows what a run typically gets on a noisy machine. --profile adds, per case, the median
-          ms of the patch embedding and of one transformer layer (on the padded, masked sequence).
+          ms of the patch embedding, of one transformer layer (on the padded, masked sequence), of all
+          layers in turn and of the whole forward pass, to see where a change lands.
         """;
 
     private const int Channels = 19;
@@ -126,7 +127,7 @@ internal sealed class BenchCommand : ICommand
         return (times[times.Count / 2], times[0]);
     }
 
-    /// <summary>Prints the median ms of the patch embedding and of the first transformer layer, the two parts of a forward pass.</summary>
+    /// <summary>Prints the median ms of the patch embedding, of the first transformer layer, of all layers in turn and of the whole forward pass.</summary>
     private static void Profile(EegDinoNetwork network, int batch, int repeats)
     {
         using var noGrad = no_grad();
@@ -146,7 +147,8 @@ internal sealed class BenchCommand : ICommand
             foreach (var l in network.Layers) x = l.forward(x, mask);
             return x;
         }, repeats);
-        double whole = MedianMs(() => network.Encode(TorchScalars.Multiply(randn(batch, Channels, Samples), 0.3), null), repeats);
+        Tensor signal = TorchScalars.Multiply(randn(batch, Channels, Samples), 0.3);
+        double whole = MedianMs(() => network.Encode(signal, null), repeats);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"    patch embedding {embed:F1} ms; one layer {perLayer:F1} ms (x {config.NumberOfLayers} = {perLayer * config.NumberOfLayers:F0} ms); all layers in turn {allLayers:F0} ms; whole forward {whole:F0} ms"));
     }
