@@ -55,6 +55,27 @@ public sealed class EegLoaderTests
         CollectionAssert.AreEqual(w.Signal, rows[15].Signal);
     }
 
+    /// <summary>The loader streams (no row count, no random access); ML.NET's ShuffleRows still shuffles it, losing nothing.</summary>
+    [TestMethod]
+    public void MLNetShuffleRowsShufflesTheStreamWithoutLosingRows()
+    {
+        var ml = new MLContext(seed: 1);
+        IDataView view = ml.Data.LoadFromEegRecordings(
+            [new EegRecordingSource(EdfTestWriter.TestData("S001R01.edf"), "eyes-open"), new EegRecordingSource(EdfTestWriter.TestData("S001R02.edf"), "eyes-closed")],
+            new EegLoaderOptions());
+        Assert.IsFalse(view.CanShuffle);
+        Assert.IsNull(view.GetRowCount());
+
+        static string[] Keys(MLContext ml, IDataView v) =>
+            ml.Data.CreateEnumerable<Row>(v, reuseRowObject: false).Select(r => $"{r.Label}@{r.StartSeconds}:{r.Signal.Sum():R}").ToArray();
+        string[] original = Keys(ml, view);
+        string[] shuffled = Keys(ml, ml.Data.ShuffleRows(view, seed: 3));
+
+        Assert.HasCount(12, original);
+        CollectionAssert.AreEquivalent(original, shuffled, "the same windows");
+        CollectionAssert.AreNotEqual(original, shuffled, "in another order");
+    }
+
     [TestMethod]
     public void FolderIsExpandedAndColumnsCanBeReadByCursor()
     {
