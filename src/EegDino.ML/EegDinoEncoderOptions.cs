@@ -27,6 +27,9 @@ public sealed class EegDinoEncoderOptions
     /// </summary>
     public EegDinoConfig? Config { get; set; }
 
+    /// <summary>The number type the network computes in; <see cref="EegDinoPrecision.Float32"/> (default) is the parity mode.</summary>
+    public EegDinoPrecision Precision { get; set; } = EegDinoPrecision.Float32;
+
     internal EegDinoEncoderOptions Clone() => (EegDinoEncoderOptions)MemberwiseClone();
 
     internal void Validate()
@@ -37,5 +40,7 @@ public sealed class EegDinoEncoderOptions
             throw new ArgumentException("Device is empty; expected \"cpu\", \"cuda\" or \"cuda:N\".", nameof(Device));
         if (!Enum.IsDefined(WeightSource))
             throw new ArgumentOutOfRangeException(nameof(WeightSource), WeightSource, "Expected Student or Teacher.");
+        if (!Enum.IsDefined(Precision))
+            throw new ArgumentOutOfRangeException(nameof(Precision), Precision, "Expected Float32, BFloat16 or Float16.");
     }
 }

@@ -53,5 +53,8 @@ public sealed class EegDinoEmbeddingOptions
     /// </summary>
     public EegDinoConfig? Config;
 
+    /// <summary>The number type the network computes in; <see cref="EegDinoPrecision.Float32"/> (default) is the parity mode.</summary>
+    public EegDinoPrecision Precision = EegDinoPrecision.Float32;
+
     internal EegDinoEmbeddingOptions Clone() => (EegDinoEmbeddingOptions)MemberwiseClone();
 }

@@ -49,6 +49,8 @@ internal sealed class EegDinoRuntime : IDisposable
     public static EegDinoRuntime Create(NetworkWeights weights, EegDinoEncoderOptions options, bool withHead)
     {
         options.Validate();
+        if (options.Precision != EegDinoPrecision.Float32)
+            throw new NotSupportedException($"Precision {options.Precision} is not implemented yet; use Float32.");
         Device device = ResolveDevice(options.Device);
         int? classes = withHead ? weights.HeadClasses : null;
         var network = new EegDinoNetwork(weights.Config, classes);

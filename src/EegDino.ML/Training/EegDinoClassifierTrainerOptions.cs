@@ -43,6 +43,9 @@ public sealed partial class EegDinoClassifierTrainer
         /// <summary>Torch device, <c>"cpu"</c> (default) or <c>"cuda"</c> / <c>"cuda:N"</c> (needs the TorchSharp CUDA package).</summary>
         public string Device = "cpu";
 
+        /// <summary>The number type the network computes in; <see cref="EegDinoPrecision.Float32"/> (default) is the parity mode.</summary>
+        public EegDinoPrecision Precision = EegDinoPrecision.Float32;
+
         /// <summary>What is trained: the head only with the encoder frozen (default), or the encoder too.</summary>
         public EegDinoTrainingMode Mode = EegDinoTrainingMode.HeadOnly;
 
