@@ -9,9 +9,18 @@ namespace EegDino.ML;
 /// </summary>
 public sealed class EegDinoClassifier : IDisposable
 {
-    private readonly EegDinoRuntime _runtime;
+    private readonly RuntimeLease _lease;
 
-    private EegDinoClassifier(EegDinoRuntime runtime) => _runtime = runtime;
+    private EegDinoClassifier(RuntimeLease lease) => _lease = lease;
+
+    private EegDinoRuntime _runtime
+    {
+        get
+        {
+            ObjectDisposedException.ThrowIf(_lease.IsReleased, this);
+            return _lease.Runtime;
+        }
+    }
 
     /// <summary>
     /// Loads a model with a head: safetensors, braindecode-style folder or torch checkpoint, with the
@@ -26,7 +35,7 @@ public sealed class EegDinoClassifier : IDisposable
     public static EegDinoClassifier Load(string modelPath, EegDinoEncoderOptions? options = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(modelPath);
-        return new EegDinoClassifier(EegDinoRuntime.Load(modelPath, options, requireHead: true));
+        return new EegDinoClassifier(EegDinoRuntime.Load(modelPath, options?.Model, requireHead: true));
     }
 
     /// <summary>The architecture of the loaded model.</summary>
@@ -41,29 +50,24 @@ public sealed class EegDinoClassifier : IDisposable
     /// <param name="numberOfChannels">C, from 1 to 19.</param>
     /// <returns>Logits (apply softmax for probabilities, see <see cref="PredictProbabilities"/>).</returns>
     public float[] PredictLogits(ReadOnlySpan<float> signals, int batchSize, int numberOfChannels) =>
-        _runtime.EncodeAndClassify(signals, batchSize, numberOfChannels, classify: true).Logits!;
+        Predict(signals, batchSize, numberOfChannels, EncoderOutput.Logits);
 
     /// <summary>Class probabilities (softmax of the logits) of a batch, row-major <c>[B, classes]</c>.</summary>
     /// <param name="signals">B x C x T samples: recording by recording, each channel-major.</param>
     /// <param name="batchSize">B.</param>
     /// <param name="numberOfChannels">C, from 1 to 19.</param>
     /// <returns>Probabilities summing to 1 per recording.</returns>
-    public float[] PredictProbabilities(ReadOnlySpan<float> signals, int batchSize, int numberOfChannels)
+    public float[] PredictProbabilities(ReadOnlySpan<float> signals, int batchSize, int numberOfChannels) =>
+        Predict(signals, batchSize, numberOfChannels, EncoderOutput.Probabilities);
+
+    private float[] Predict(ReadOnlySpan<float> signals, int batchSize, int numberOfChannels, EncoderOutput output)
     {
-        float[] logits = PredictLogits(signals, batchSize, numberOfChannels);
-        int classes = NumberOfClasses;
-        for (int b = 0; b < batchSize; b++)
-        {
-            var row = logits.AsSpan(b * classes, classes);
-            float max = float.NegativeInfinity;
-            foreach (float v in row) max = Math.Max(max, v);
-            double sum = 0;
-            for (int i = 0; i < row.Length; i++) { row[i] = MathF.Exp(row[i] - max); sum += row[i]; }
-            for (int i = 0; i < row.Length; i++) row[i] = (float)(row[i] / sum);
-        }
-        return logits;
+        ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
+        var result = new float[batchSize * NumberOfClasses];
+        _runtime.Compute(signals, batchSize, numberOfChannels, output, result);
+        return result;
     }
 
     /// <summary>Frees the native weights.</summary>
-    public void Dispose() => _runtime.Dispose();
+    public void Dispose() => _lease.Dispose();
 }

@@ -22,9 +22,18 @@ namespace EegDino.ML;
 /// </example>
 public sealed class EegDinoEncoder : IDisposable
 {
-    private readonly EegDinoRuntime _runtime;
+    private readonly RuntimeLease _lease;
 
-    private EegDinoEncoder(EegDinoRuntime runtime) => _runtime = runtime;
+    private EegDinoEncoder(RuntimeLease lease) => _lease = lease;
+
+    private EegDinoRuntime _runtime
+    {
+        get
+        {
+            ObjectDisposedException.ThrowIf(_lease.IsReleased, this);
+            return _lease.Runtime;
+        }
+    }
 
     /// <summary>
     /// Loads a model: a safetensors file in the released key names, a braindecode-style folder
@@ -41,7 +50,7 @@ public sealed class EegDinoEncoder : IDisposable
     public static EegDinoEncoder Load(string modelPath, EegDinoEncoderOptions? options = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(modelPath);
-        return new EegDinoEncoder(EegDinoRuntime.Load(modelPath, options, requireHead: false));
+        return new EegDinoEncoder(EegDinoRuntime.Load(modelPath, options?.Model, requireHead: false));
     }
 
     /// <summary>Loads a model from a safetensors stream, such as one written by <see cref="SaveWeights"/>.</summary>
@@ -51,17 +60,24 @@ public sealed class EegDinoEncoder : IDisposable
     public static EegDinoEncoder Load(Stream safetensors, EegDinoEncoderOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(safetensors);
-        options = options?.Clone() ?? new EegDinoEncoderOptions();
+        var model = options?.Model.Clone() ?? new EegDinoModelOptions();
+        model.Validate();
         var (tensors, metadata) = SafetensorsReader.Read(safetensors, "stream");
-        var weights = NetworkWeights.FromContents(new CheckpointContents("safetensors", tensors, metadata), options.WeightSource, options.Config, "stream");
-        return new EegDinoEncoder(EegDinoRuntime.Create(weights, options, withHead: weights.HeadClasses is not null));
+        var weights = NetworkWeights.FromContents(new CheckpointContents("safetensors", tensors, metadata), model.WeightSource, model.Config, "stream");
+        return new EegDinoEncoder(EegDinoRuntime.Create(weights, model, withHead: weights.HeadClasses is not null));
     }
 
     /// <summary>The architecture of the loaded model.</summary>
     public EegDinoConfig Config => _runtime.Config;
 
     /// <summary>A copy of the options the encoder was loaded with.</summary>
-    public EegDinoEncoderOptions Options => _runtime.Options.Clone();
+    public EegDinoEncoderOptions Options => new() { Model = _runtime.Options.Clone() };
+
+    /// <summary>
+    /// The input this encoder expects: its channel names (from the options, else from the file's own
+    /// contract) and count (the model's channel slots when unnamed), rate and input scale; any length.
+    /// </summary>
+    public EegDinoInputContract InputContract => ContractOf(_runtime);
 
     /// <summary>Embedding width D.</summary>
     public int EmbeddingDim => _runtime.Config.EmbeddingDim;
@@ -125,14 +141,19 @@ public sealed class EegDinoEncoder : IDisposable
     public void SaveWeights(Stream destination)
     {
         ArgumentNullException.ThrowIfNull(destination);
-        var tensors = _runtime.Run(() => NetworkWeights.Extract(_runtime.Network));
-        SafetensorsWriter.Write(destination, tensors, new Dictionary<string, string>
-        {
-            ["format"] = "eegdino",
-            ["config"] = Config.ToJson(),
-        });
+        NetworkWeights.Save(_runtime, InputContract, destination);
     }
 
-    /// <summary>Frees the native weights.</summary>
-    public void Dispose() => _runtime.Dispose();
+    /// <summary>Frees the native weights (idempotent).</summary>
+    public void Dispose() => _lease.Dispose();
+
+    internal static EegDinoInputContract ContractOf(EegDinoRuntime runtime)
+    {
+        var options = runtime.Options;
+        var stored = runtime.StoredContract;
+        IReadOnlyList<string>? names = options.ChannelNames ?? stored?.ChannelNames;
+        int channels = names?.Count ?? stored?.NumberOfChannels ?? runtime.Config.NumberOfChannelEmbeddings;
+        var named = new EegDinoModelOptions { ChannelNames = names, SamplesPerSecond = options.SamplesPerSecond, InputScale = options.InputScale };
+        return EegDinoInputContract.From(named, runtime.Config, channels, samplesPerChannel: null);
+    }
 }

@@ -7,7 +7,7 @@ namespace EegDino.ML;
 public sealed class EegDinoEncoding
 {
     internal EegDinoEncoding(int batchSize, int numberOfChannels, int numberOfPatches, int embeddingDim, int numberOfGlobalTokens,
-        float[] tokens, float[] globalToken, float[] pooledMean)
+        float[] tokens, float[] globalToken, float[] pooledMean, float[]? logits = null)
     {
         BatchSize = batchSize;
         NumberOfChannels = numberOfChannels;
@@ -17,6 +17,7 @@ public sealed class EegDinoEncoding
         Tokens = tokens;
         GlobalToken = globalToken;
         PooledMean = pooledMean;
+        Logits = logits;
     }
 
     /// <summary>Recordings in the batch (B).</summary>
@@ -48,6 +49,12 @@ public sealed class EegDinoEncoding
 
     /// <summary>The mean of the patch tokens, global token excluded, <c>[B, D]</c>.</summary>
     public float[] PooledMean { get; }
+
+    /// <summary>
+    /// The classification head's logits <c>[B, classes]</c> from the same forward pass, when the model
+    /// has a head (<see cref="EegDinoEncoder.HasHead"/>); otherwise null.
+    /// </summary>
+    public float[]? Logits { get; }
 
     /// <summary>Recording <paramref name="index"/>'s global token (length D).</summary>
     /// <param name="index">Batch index.</param>

@@ -50,7 +50,8 @@ internal sealed class EncodeCommand : ICommand
 
         using var encoder = EegDinoEncoder.Load(model, options);
         Console.WriteLine($"model: {encoder.Description}");
-        var (encoding, logits) = encoder.Runtime.EncodeAndClassify(signal.Data, batch, channels, classify: true);
+        EegDinoEncoding encoding = encoder.EncodeBatch(signal.Data, batch, channels);
+        float[]? logits = encoding.Logits;
         long d = encoding.EmbeddingDim;
         var outputs = new Dictionary<string, WeightTensor>
         {

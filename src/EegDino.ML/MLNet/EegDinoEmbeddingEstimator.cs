@@ -1,3 +1,4 @@
+using EegDino.ML.Model;
 using EegDino.ML.MLNet;
 using EegDino.ML.MLNet.Internals;
 using Microsoft.ML;
@@ -35,14 +36,12 @@ namespace EegDino.ML;
 public sealed class EegDinoEmbeddingEstimator : IEstimator<EegDinoEmbeddingTransformer>
 {
     private readonly EegDinoEmbeddingOptions _options;
-    private readonly Func<EegDinoEmbeddingOptions, IEmbeddingEncoder> _loadEncoder;
 
-    internal EegDinoEmbeddingEstimator(EegDinoEmbeddingOptions options, Func<EegDinoEmbeddingOptions, IEmbeddingEncoder>? loadEncoder = null)
+    internal EegDinoEmbeddingEstimator(EegDinoEmbeddingOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
         _options = options.Clone();
         Check(_options);
-        _loadEncoder = loadEncoder ?? (o => EegDinoEncoderAdapter.FromPath(o.ModelPath, o));
     }
 
     /// <summary>Checks the input column and returns the output shape (the input columns plus the embedding column).</summary>
@@ -86,20 +85,21 @@ public sealed class EegDinoEmbeddingEstimator : IEstimator<EegDinoEmbeddingTrans
     public EegDinoEmbeddingTransformer Fit(IDataView input)
     {
         ArgumentNullException.ThrowIfNull(input);
-        EmbeddingSchema.CheckInput(input.Schema, _options.InputColumnName, _options.NumberOfChannels);
-        IEmbeddingEncoder encoder = _loadEncoder(_options);
-        var transformer = new EegDinoEmbeddingTransformer(encoder, _options.InputColumnName, _options.OutputColumnName,
-            _options.NumberOfChannels, _options.OutputKind, _options.BatchSize);
+        var (_, samplesPerChannel) = EmbeddingSchema.CheckInput(input.Schema, _options.InputColumnName, _options.NumberOfChannels);
+        RuntimeLease lease = EegDinoRuntime.Load(_options.ModelPath, _options.Model, requireHead: false);
         try
         {
+            _options.Model.CheckChannels(_options.NumberOfChannels, lease.Runtime.Config, nameof(_options.NumberOfChannels));
+            var transformer = new EegDinoEmbeddingTransformer(lease, _options.InputColumnName, _options.OutputColumnName,
+                _options.NumberOfChannels, _options.OutputKind, _options.BatchSize, samplesPerChannel);
             transformer.GetOutputSchema(input.Schema);
+            return transformer;
         }
         catch
         {
-            transformer.Dispose();
+            lease.Dispose();
             throw;
         }
-        return transformer;
     }
 
     private static string Describe(SchemaShape.Column column)
@@ -119,16 +119,13 @@ public sealed class EegDinoEmbeddingEstimator : IEstimator<EegDinoEmbeddingTrans
             throw new ArgumentException("InputColumnName is empty; name the signal column.", nameof(options));
         if (string.IsNullOrWhiteSpace(options.OutputColumnName))
             throw new ArgumentException("OutputColumnName is empty; name the embedding column.", nameof(options));
-        EmbeddingSchema.CheckNumberOfChannels(options.NumberOfChannels, nameof(options.NumberOfChannels));
+        if (options.NumberOfChannels < 1)
+            throw new ArgumentOutOfRangeException(nameof(options), options.NumberOfChannels, $"NumberOfChannels is {options.NumberOfChannels}; at least 1 channel per row was expected.");
+        options.Model.Validate();
+        if (options.Model.Config is { } config) options.Model.CheckChannels(options.NumberOfChannels, config, nameof(options.NumberOfChannels));
         if (!Enum.IsDefined(options.OutputKind))
             throw new ArgumentOutOfRangeException(nameof(options), options.OutputKind, $"OutputKind is {options.OutputKind}; expected one of {string.Join(", ", Enum.GetNames<EegDinoEmbeddingKind>())}.");
         if (options.BatchSize < 1)
             throw new ArgumentOutOfRangeException(nameof(options), options.BatchSize, $"BatchSize is {options.BatchSize}; at least 1 row per forward pass is needed.");
-        if (!float.IsFinite(options.InputScale) || options.InputScale <= 0)
-            throw new ArgumentOutOfRangeException(nameof(options), options.InputScale, $"InputScale is {options.InputScale}; a positive finite factor was expected (0.01 for microvolts).");
-        if (!Enum.IsDefined(options.WeightSource))
-            throw new ArgumentOutOfRangeException(nameof(options), options.WeightSource, $"WeightSource is {options.WeightSource}; expected Student or Teacher.");
-        if (string.IsNullOrWhiteSpace(options.Device))
-            throw new ArgumentException("Device is empty; use \"cpu\" or \"cuda\".", nameof(options));
     }
 }

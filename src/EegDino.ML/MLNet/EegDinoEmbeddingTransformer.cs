@@ -1,5 +1,7 @@
+using EegDino.ML.Model;
 using EegDino.ML.MLNet;
 using EegDino.ML.MLNet.Internals;
+using EegDino.ML.Weights;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 
@@ -16,30 +18,29 @@ namespace EegDino.ML;
 /// when the embedding column is not read. <see cref="GetRowToRowMapper"/> (used by
 /// <c>PredictionEngine</c>) encodes one row at a time.</para>
 /// <para>Thread safety: the transformer may be shared between threads. All cursors and prediction
-/// engines made from it share one encoder, and forward passes are serialized on it (libtorch already
+/// engines made from it share one network, and forward passes are serialized on it (libtorch already
 /// uses every core within one pass). A <c>PredictionEngine</c> itself is not thread-safe: create one
 /// per thread (or use <c>PredictionEnginePool</c>).</para>
-/// <para>The transformer owns the network's native memory: dispose it when done (a model loaded with
-/// <c>mlContext.Model.Load</c> is a chain: dispose the transformers it contains, or let the
-/// finalizers of the TorchSharp tensors free it).</para>
+/// <para>Lifetime: the transformer owns the network's native memory; dispose it when done (a model
+/// loaded with <c>mlContext.Model.Load</c> is a chain: dispose the chain). Each PredictionEngine made
+/// from it holds a share of the network of its own, so disposing an engine (which, by ML.NET's
+/// default <c>OwnsTransformer = true</c>, calls this transformer's <c>Dispose</c>) leaves the model
+/// usable, disposing the model leaves live engines working, and extra <c>Dispose</c> calls do nothing.</para>
 /// </remarks>
 public sealed class EegDinoEmbeddingTransformer : ITransformer, IDisposable
 {
-    private readonly IEmbeddingEncoder _encoder;
-    private readonly object _encoderGate = new();
-    // The creator holds one reference; every row-to-row mapper (each PredictionEngine) holds another,
-    // because ML.NET's PredictionEngine disposes its transformer when it is disposed.
-    private int _references = 1;
+    private readonly TransformerOwnership _ownership;
 
-    internal EegDinoEmbeddingTransformer(IEmbeddingEncoder encoder, string inputColumnName, string outputColumnName,
-        int numberOfChannels, EegDinoEmbeddingKind outputKind, int batchSize)
+    internal EegDinoEmbeddingTransformer(RuntimeLease lease, string inputColumnName, string outputColumnName,
+        int numberOfChannels, EegDinoEmbeddingKind outputKind, int batchSize, int? fittedSamplesPerChannel)
     {
-        _encoder = encoder;
+        _ownership = new TransformerOwnership(lease);
         InputColumnName = inputColumnName;
         OutputColumnName = outputColumnName;
         NumberOfChannels = numberOfChannels;
         OutputKind = outputKind;
         BatchSize = batchSize;
+        InputContract = EegDinoInputContract.From(lease.Runtime.Options, lease.Runtime.Config, numberOfChannels, fittedSamplesPerChannel);
     }
 
     /// <summary>The signal column read.</summary>
@@ -58,27 +59,36 @@ public sealed class EegDinoEmbeddingTransformer : ITransformer, IDisposable
     public int BatchSize { get; }
 
     /// <summary>D, the width of a token: the length of the output for the pooled and global kinds.</summary>
-    public int EmbeddingDim => _encoder.EmbeddingDim;
+    public int EmbeddingDim => _ownership.Runtime.Config.EmbeddingDim;
+
+    /// <summary>The number type the network computes in.</summary>
+    public EegDinoPrecision Precision => _ownership.Runtime.Options.Precision;
+
+    /// <summary>
+    /// The input the model was fitted on: channels (named when the options named them), rate, input
+    /// scale, and the window length of the rows seen by <c>Fit</c> (the transform itself accepts other
+    /// lengths, but what follows it in a pipeline was trained on this one).
+    /// </summary>
+    public EegDinoInputContract InputContract { get; }
 
     /// <summary>Always true: the transform maps each row independently.</summary>
     public bool IsRowToRowMapper => true;
 
-    internal IEmbeddingEncoder Encoder => _encoder;
+    internal EegDinoRuntime Runtime => _ownership.Runtime;
 
     /// <summary>The schema of <see cref="Transform"/>'s result for data of <paramref name="inputSchema"/>.</summary>
     /// <param name="inputSchema">The schema of the data to transform.</param>
     /// <returns>The input columns followed by the embedding column.</returns>
     /// <exception cref="ArgumentOutOfRangeException">The signal column is missing or not a fitting known-size Vector&lt;Single&gt;.</exception>
-    public DataViewSchema GetOutputSchema(DataViewSchema inputSchema) => Bind(inputSchema).OutputSchema;
+    public DataViewSchema GetOutputSchema(DataViewSchema inputSchema) => Bind(inputSchema, _ownership.Own).OutputSchema;
 
-    /// <summary>A row-to-row mapper (one forward pass per row), as used by <c>PredictionEngine</c>.</summary>
+    /// <summary>A row-to-row mapper (one forward pass per row), as used by <c>PredictionEngine</c>; it holds its own share of the network.</summary>
     /// <param name="inputSchema">The schema of the rows to map.</param>
     /// <returns>The mapper.</returns>
     public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema)
     {
-        var mapper = new SignalRowMapper(Bind(inputSchema));
-        Interlocked.Increment(ref _references);
-        return mapper;
+        var computation = Bind(inputSchema, _ownership.Own); // schema errors before a lease is taken
+        return new SignalRowMapper(Bind(computation.InputSchema, _ownership.ForMapper()));
     }
 
     /// <summary>Adds the embedding column to <paramref name="input"/>, computed lazily, in batches, as rows are read.</summary>
@@ -87,22 +97,23 @@ public sealed class EegDinoEmbeddingTransformer : ITransformer, IDisposable
     public IDataView Transform(IDataView input)
     {
         ArgumentNullException.ThrowIfNull(input);
-        return new BatchedSignalDataView(input, Bind(input.Schema));
+        return new BatchedSignalDataView(input, Bind(input.Schema, _ownership.Own));
     }
 
     /// <summary>
-    /// Releases the caller's reference; the network's native memory is freed when the last holder
-    /// (the creator, or a PredictionEngine made from the transformer) has released it.
+    /// Releases a share of the network: a PredictionEngine's while one is outstanding (ML.NET's engines
+    /// call this when they are disposed), else the creator's. The native memory is freed when no share
+    /// is left; calls after that do nothing.
     /// </summary>
-    public void Dispose()
-    {
-        if (Interlocked.Decrement(ref _references) != 0) return;
-        lock (_encoderGate) _encoder.Dispose();
-    }
+    public void Dispose() => _ownership.Dispose();
 
+    // *** Saved properties (format 2; format 1 had no Precision and InputContract) ***
+    // InputColumnName, OutputColumnName, NumberOfChannels, OutputKind, BatchSize,
+    // Encoder.Kind ("EegDino"), Encoder.InputScale, Encoder.Device (kept so that older readers load the zip),
+    // Precision, InputContract (JSON, see EegDinoInputContract); the weights as safetensors.
     void ICanSaveModel.Save(ModelSaveContext ctx)
     {
-        ObjectDisposedException.ThrowIf(Volatile.Read(ref _references) <= 0, this);
+        EegDinoRuntime runtime = _ownership.Runtime;
         var properties = new Dictionary<string, string>(StringComparer.Ordinal)
         {
             ["InputColumnName"] = InputColumnName,
@@ -110,40 +121,56 @@ public sealed class EegDinoEmbeddingTransformer : ITransformer, IDisposable
             ["NumberOfChannels"] = PersistedModelState.Format(NumberOfChannels),
             ["OutputKind"] = OutputKind.ToString(),
             ["BatchSize"] = PersistedModelState.Format(BatchSize),
+            ["Encoder.Kind"] = "EegDino",
+            ["Encoder.InputScale"] = PersistedModelState.Format(runtime.Options.InputScale),
+            ["Encoder.Device"] = runtime.Options.Device,
+            ["Precision"] = runtime.Options.Precision.ToString(),
+            ["InputContract"] = InputContract.ToJson(),
         };
-        foreach (var (key, value) in _encoder.Settings) properties[key] = value;
         using var weights = new MemoryStream();
-        lock (_encoderGate) _encoder.SaveWeights(weights);
+        NetworkWeights.Save(runtime, InputContract, weights);
         EmbeddingTransformerLoader.Save(ctx, new PersistedModelState(properties, weights.ToArray()));
     }
 
     internal static EegDinoEmbeddingTransformer FromState(PersistedModelState state)
     {
-        string kind = state.GetString(EmbeddingEncoders.KindKey, EmbeddingEncoders.EegDinoKind);
-        var encoderSettings = state.Properties.Where(p => p.Key.StartsWith("Encoder.", StringComparison.Ordinal))
-            .ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal);
-        IEmbeddingEncoder encoder = EmbeddingEncoders.FromWeights(kind, state.Weights, encoderSettings);
+        string kind = state.GetString("Encoder.Kind", "EegDino");
+        if (kind != "EegDino")
+            throw new EegDinoModelFormatException($"The saved model uses the encoder kind '{kind}', which this library does not know (expected 'EegDino').");
+        EegDinoInputContract? contract = state.Properties.TryGetValue("InputContract", out string? json)
+            ? EegDinoInputContract.FromJson(json, "the model zip") : null;
+        var options = new EegDinoModelOptions
+        {
+            InputScale = state.GetSingle("Encoder.InputScale", 0.01f),
+            Device = state.GetString("Encoder.Device", "cpu"),
+            Precision = state.GetEnum<EegDinoPrecision>("Precision", EegDinoPrecision.Float32),
+            ChannelNames = contract?.ChannelNames,
+            SamplesPerSecond = contract?.SamplesPerSecond ?? 200,
+        };
+        using var stream = new MemoryStream(state.Weights, writable: false);
+        var (tensors, metadata) = SafetensorsReader.Read(stream, "model zip");
+        var weights = NetworkWeights.FromContents(new CheckpointContents("safetensors", tensors, metadata), EegDinoWeightSource.Student, null, "model zip");
+        RuntimeLease lease = EegDinoRuntime.Create(weights, options, withHead: weights.HeadClasses is not null);
         try
         {
             int numberOfChannels = state.GetInt32("NumberOfChannels");
-            EmbeddingSchema.CheckNumberOfChannels(numberOfChannels, "NumberOfChannels");
-            return new EegDinoEmbeddingTransformer(encoder,
+            options.CheckChannels(numberOfChannels, lease.Runtime.Config, "NumberOfChannels");
+            return new EegDinoEmbeddingTransformer(lease,
                 state.GetString("InputColumnName"), state.GetString("OutputColumnName"), numberOfChannels,
                 state.GetEnum<EegDinoEmbeddingKind>("OutputKind", EegDinoEmbeddingKind.PooledMean),
-                Math.Max(1, state.GetInt32("BatchSize", 16)));
+                Math.Max(1, state.GetInt32("BatchSize", 16)), contract?.SamplesPerChannel);
         }
         catch
         {
-            encoder.Dispose();
+            lease.Dispose();
             throw;
         }
     }
 
-    private EmbeddingComputation Bind(DataViewSchema inputSchema)
+    private EmbeddingComputation Bind(DataViewSchema inputSchema, RuntimeLease lease)
     {
         ArgumentNullException.ThrowIfNull(inputSchema);
-        ObjectDisposedException.ThrowIf(Volatile.Read(ref _references) <= 0, this);
-        return new EmbeddingComputation(inputSchema, _encoder, _encoderGate, InputColumnName, OutputColumnName,
-            NumberOfChannels, OutputKind, BatchSize);
+        return new EmbeddingComputation(inputSchema, lease, InputColumnName, OutputColumnName, NumberOfChannels, OutputKind, BatchSize);
     }
+
 }

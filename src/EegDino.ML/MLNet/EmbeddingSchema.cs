@@ -6,18 +6,6 @@ namespace EegDino.ML.MLNet;
 /// <summary>The schema rules of the embedding transform, with the messages users see.</summary>
 internal static class EmbeddingSchema
 {
-    /// <summary>EEG-DINO's channel slots.</summary>
-    public const int MaxChannels = 19;
-
-    public static void CheckNumberOfChannels(int numberOfChannels, string paramName)
-    {
-        if (numberOfChannels < 1 || numberOfChannels > MaxChannels)
-        {
-            throw new ArgumentOutOfRangeException(paramName, numberOfChannels,
-                $"numberOfChannels is {numberOfChannels}; EEG-DINO has {MaxChannels} channel slots, so 1 to {MaxChannels} channels are supported.");
-        }
-    }
-
     /// <summary>
     /// Finds the signal column and returns its samples per channel, or throws
     /// <see cref="ArgumentOutOfRangeException"/> naming the column, the expected and the actual type.
@@ -52,12 +40,6 @@ internal static class EmbeddingSchema
         }
         return (column.Value.Index, size / numberOfChannels);
     }
-
-    /// <summary>The type of the output column: dimensions [TokenCount, D] for the token sequence.</summary>
-    public static VectorDataViewType OutputType(IEmbeddingEncoder encoder, EegDinoEmbeddingKind kind, int numberOfChannels, int samplesPerChannel) =>
-        kind == EegDinoEmbeddingKind.Tokens
-            ? new VectorDataViewType(NumberDataViewType.Single, EmbeddingKinds.TokenCount(encoder, numberOfChannels, samplesPerChannel), encoder.EmbeddingDim)
-            : new VectorDataViewType(NumberDataViewType.Single, encoder.EmbeddingDim);
 
     /// <summary>The input columns followed by the output column (hiding an input column of the same name).</summary>
     public static DataViewSchema OutputSchema(DataViewSchema input, string outputColumnName, VectorDataViewType outputType)

@@ -37,7 +37,7 @@ internal sealed class PersistedModelState
     public string LibraryVersion { get; }
     public IReadOnlyDictionary<string, string> Properties { get; }
 
-    /// <summary>The encoder weights as written by <see cref="IEmbeddingEncoder.SaveWeights"/>.</summary>
+    /// <summary>The network weights as safetensors (configuration and input contract in the metadata).</summary>
     public byte[] Weights { get; }
 
     public static string CurrentLibraryVersion =>

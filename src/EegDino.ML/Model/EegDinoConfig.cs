@@ -253,14 +253,20 @@ public sealed class EegDinoConfig : IEquatable<EegDinoConfig>
     private (int ConvLength, int EmbeddingDim) Validate()
     {
         static EegDinoModelFormatException Bad(string message) => new(message);
-        if (NumberOfLayers < 1) throw Bad($"n_layer is {NumberOfLayers}; at least 1 layer is needed.");
-        if (PatchSize < 2) throw Bad($"patch_size is {PatchSize}; at least 2 samples are needed.");
-        if (NumberOfChannelEmbeddings < 1) throw Bad($"n_channel_embeddings is {NumberOfChannelEmbeddings}; at least 1 slot is needed.");
-        if (NumberOfGlobalTokens < 1) throw Bad($"n_global_tokens is {NumberOfGlobalTokens}; at least 1 is needed.");
+        static void InRange(string key, long value, long min, long max)
+        {
+            if (value < min || value > max)
+                throw Bad(string.Create(CultureInfo.InvariantCulture, $"{key} is {value}; it must be in [{min}, {max}] (the released sizes use at most {ReleasedMaximum(key)})."));
+        }
+        InRange("n_layer", NumberOfLayers, 1, Limits.Layers);
+        InRange("patch_size", PatchSize, 2, Limits.PatchSize);
+        InRange("n_channel_embeddings", NumberOfChannelEmbeddings, 1, Limits.ChannelEmbeddings);
+        InRange("n_global_tokens", NumberOfGlobalTokens, 1, Limits.GlobalTokens);
         if (GlobalTokenLayer < 1 || GlobalTokenLayer > NumberOfLayers)
             throw Bad($"global_token_layer is {GlobalTokenLayer}; it must be in [1, n_layer = {NumberOfLayers}].");
-        if (FeedForwardDim < 1) throw Bad($"dim_feedforward is {FeedForwardDim}; at least 1 is needed.");
+        InRange("dim_feedforward", FeedForwardDim, 1, Limits.Width);
         if (Convolutions.Count == 0) throw Bad("channels_kernel_stride_padding_norm is empty; at least one convolution is needed.");
+        InRange("len(channels_kernel_stride_padding_norm)", Convolutions.Count, 1, Limits.Convolutions);
 
         int length = PatchSize;
         for (int i = 0; i < Convolutions.Count; i++)
@@ -269,6 +275,10 @@ public sealed class EegDinoConfig : IEquatable<EegDinoConfig>
             string where = $"channels_kernel_stride_padding_norm[{i}]";
             if (c.OutChannels < 1 || c.Kernel < 1 || c.Stride < 1 || c.Padding < 0)
                 throw Bad($"{where} is ({c.OutChannels}, {c.Kernel}, {c.Stride}, {c.Padding}); positive channels, kernel and stride and a non-negative padding are needed.");
+            InRange($"{where} out_channels", c.OutChannels, 1, Limits.ConvChannels);
+            InRange($"{where} kernel", c.Kernel, 1, PatchSize + 2L * c.Padding);
+            InRange($"{where} stride", c.Stride, 1, PatchSize);
+            InRange($"{where} padding", c.Padding, 0, PatchSize);
             if (c.NormChannels != c.OutChannels)
                 throw Bad($"{where}: GroupNorm channels are {c.NormChannels}; they must equal the convolution's out_channels {c.OutChannels}.");
             if (c.NormGroups < 1 || c.OutChannels % c.NormGroups != 0)
@@ -276,11 +286,45 @@ public sealed class EegDinoConfig : IEquatable<EegDinoConfig>
             length = (length + 2 * c.Padding - c.Kernel) / c.Stride + 1;
             if (length < 1) throw Bad($"{where}: the convolution leaves {length} samples of a {PatchSize}-sample patch; the kernel is too wide.");
         }
-        int dim = Convolutions[^1].OutChannels * length;
+        long width = (long)Convolutions[^1].OutChannels * length;
+        if (width > Limits.Width)
+            throw Bad(string.Create(CultureInfo.InvariantCulture, $"The embedding width is {width} (= {Convolutions[^1].OutChannels} channels x {length} samples); it must be at most {Limits.Width} (Large: 1024)."));
+        int dim = (int)width;
         if (NumberOfHeads < 1 || dim % NumberOfHeads != 0)
             throw Bad($"nhead is {NumberOfHeads}; it must divide the embedding width {dim} (= {Convolutions[^1].OutChannels} channels x {length} samples).");
         return (length, dim);
     }
+
+    /// <summary>
+    /// Upper bounds of a configuration: far above the released sizes (Large: 24 layers, width 1024,
+    /// feed-forward 2048, 256 convolution channels), low enough that no configuration read from a file
+    /// can describe a network that exhausts memory through its shape alone. The weights must still
+    /// match the configuration exactly before a network is built (docs/checkpoints.md).
+    /// </summary>
+    internal static class Limits
+    {
+        public const int Layers = 256;
+        public const int Width = 16_384;
+        public const int PatchSize = 16_384;
+        public const int ChannelEmbeddings = 1_024;
+        public const int GlobalTokens = 256;
+        public const int Convolutions = 16;
+        public const int ConvChannels = 4_096;
+    }
+
+    private static string ReleasedMaximum(string key) => key switch
+    {
+        "n_layer" => "24",
+        "patch_size" => "200",
+        "n_channel_embeddings" => "19",
+        "n_global_tokens" => "1",
+        "dim_feedforward" => "2048",
+        "len(channels_kernel_stride_padding_norm)" => "3",
+        _ when key.EndsWith("out_channels", StringComparison.Ordinal) => "256",
+        _ when key.EndsWith("kernel", StringComparison.Ordinal) => "49",
+        _ when key.EndsWith("stride", StringComparison.Ordinal) => "25",
+        _ => "24",
+    };
 
     /// <inheritdoc />
     public bool Equals(EegDinoConfig? other) => other is not null && ToJson() == other.ToJson();

@@ -1,58 +1,99 @@
+using System.Globalization;
 using EegDino.ML.Weights;
 using TorchSharp;
 using static TorchSharp.torch;
 
 namespace EegDino.ML.Model;
 
+/// <summary>What one forward pass copies back to managed memory (only that is computed and copied).</summary>
+internal enum EncoderOutput
+{
+    /// <summary>Every token <c>[B, G + C*P, D]</c>.</summary>
+    Tokens,
+
+    /// <summary>Mean of the global tokens <c>[B, D]</c>.</summary>
+    GlobalToken,
+
+    /// <summary>Mean of the patch tokens <c>[B, D]</c>.</summary>
+    PooledMean,
+
+    /// <summary>The head's class logits <c>[B, classes]</c>.</summary>
+    Logits,
+
+    /// <summary>Softmax of the logits <c>[B, classes]</c>.</summary>
+    Probabilities,
+}
+
 /// <summary>
-/// A loaded network on its device with its input conventions: turns managed input into a scaled
-/// tensor after checking it, runs the forward pass in inference mode inside a dispose scope, and
-/// serialises calls (one forward at a time per network). Shared by <see cref="EegDinoEncoder"/>,
-/// <see cref="EegDinoClassifier"/>, the ML.NET transform and the trainer.
+/// The road of every inference: a loaded network on its device with its input conventions. It is
+/// the only place where managed signals become validated, scaled tensors (<see cref="EegDinoInput"/>),
+/// where the forward pass runs (inference mode, one dispose scope, one pass at a time per network),
+/// and where the requested output, and only it, is checked for NaN/infinity and copied out. The
+/// encoder, the classifier, both ML.NET transformers, the trainer's model and the corpus job all call it.
 /// </summary>
-internal sealed class EegDinoRuntime : IDisposable
+/// <remarks>
+/// Lifetime: the native network is shared through <see cref="RuntimeLease"/>s, one per holder
+/// (encoder, transformer, each PredictionEngine's mapper); it is freed when the last lease is
+/// released. A lease that is never disposed is released by its finalizer.
+/// </remarks>
+internal sealed class EegDinoRuntime
 {
     private readonly object _gate = new();
-    private bool _disposed;
+    private int _leases;
+    private bool _freed;
 
-    private EegDinoRuntime(EegDinoNetwork network, Device device, EegDinoEncoderOptions options, string description)
+    private EegDinoRuntime(EegDinoNetwork network, Device device, EegDinoModelOptions options, string description, EegDinoInputContract? storedContract)
     {
         Network = network;
         Device = device;
         Options = options;
         Description = description;
+        StoredContract = storedContract;
     }
 
     public EegDinoNetwork Network { get; }
 
     public Device Device { get; }
 
-    public EegDinoEncoderOptions Options { get; }
+    /// <summary>The options the network was loaded with (a private copy; never changed).</summary>
+    public EegDinoModelOptions Options { get; }
 
     public EegDinoConfig Config => Network.Config;
 
     public string Description { get; }
 
+    /// <summary>The input contract found in the weights' metadata, if the file had one.</summary>
+    public EegDinoInputContract? StoredContract { get; }
+
+    /// <summary>Called with the batch size of every forward pass (tests count passes through it).</summary>
+    internal Action<int>? ForwardObserver { get; set; }
+
     /// <summary>
     /// Loads a model path with a copy of <paramref name="options"/> (defaults when null), keeping the
     /// head when the weights have one; <paramref name="requireHead"/> makes a missing head an error.
     /// </summary>
-    public static EegDinoRuntime Load(string modelPath, EegDinoEncoderOptions? options, bool requireHead)
+    public static RuntimeLease Load(string modelPath, EegDinoModelOptions? options, bool requireHead)
     {
-        options = options?.Clone() ?? new EegDinoEncoderOptions();
+        options = options?.Clone() ?? new EegDinoModelOptions();
+        options.Validate();
         var weights = NetworkWeights.Load(modelPath, options.WeightSource, options.Config);
         if (requireHead && weights.HeadClasses is null)
             throw new EegDinoModelFormatException($"'{modelPath}' has no classification head (final_layer.* or full_linear/channel_linear/classifier.*); use EegDinoEncoder for an encoder-only model.");
         return Create(weights, options, withHead: weights.HeadClasses is not null);
     }
 
-    public static EegDinoRuntime Create(NetworkWeights weights, EegDinoEncoderOptions options, bool withHead)
+    /// <summary>
+    /// Builds the network for <paramref name="weights"/>: the weights are checked against the
+    /// configuration's layout first, so nothing is allocated for a configuration they do not fit.
+    /// </summary>
+    public static RuntimeLease Create(NetworkWeights weights, EegDinoModelOptions options, bool withHead)
     {
         options.Validate();
         if (options.Precision != EegDinoPrecision.Float32)
             throw new NotSupportedException($"Precision {options.Precision} is not implemented yet; use Float32.");
         Device device = ResolveDevice(options.Device);
         int? classes = withHead ? weights.HeadClasses : null;
+        ParameterLayout.Check(weights.Tensors, weights.Config, classes, ignoreHead: !withHead);
         var network = new EegDinoNetwork(weights.Config, classes);
         try
         {
@@ -65,7 +106,14 @@ internal sealed class EegDinoRuntime : IDisposable
             network.Dispose();
             throw;
         }
-        return new EegDinoRuntime(network, device, options, weights.Description);
+        return new EegDinoRuntime(network, device, options, weights.Description, weights.StoredContract).Acquire();
+    }
+
+    /// <summary>Takes over a trained network (already on <paramref name="options"/>' device) for inference.</summary>
+    public static RuntimeLease FromNetwork(EegDinoNetwork network, EegDinoModelOptions options, string description)
+    {
+        network.eval();
+        return new EegDinoRuntime(network, ResolveDevice(options.Device), options, description, null).Acquire();
     }
 
     public static Device ResolveDevice(string name)
@@ -76,52 +124,46 @@ internal sealed class EegDinoRuntime : IDisposable
         {
             if (!cuda.is_available())
                 throw new EegDinoException($"Device '{name}' was asked for, but CUDA is not available: the application needs the TorchSharp CUDA backend package (e.g. TorchSharp-cuda-linux) and a CUDA device.");
+            if (normalised.Length > 5)
+            {
+                if (!int.TryParse(normalised.AsSpan(5), NumberStyles.None, CultureInfo.InvariantCulture, out int index))
+                    throw new ArgumentException($"Device is '{name}'; expected \"cuda:N\" with N a device index.", nameof(name));
+                int count = cuda.device_count();
+                if (index >= count)
+                    throw new EegDinoException($"Device '{name}' was asked for, but this machine has {count} CUDA device(s) (0 to {count - 1}).");
+            }
             return new Device(normalised);
         }
-        throw new ArgumentException($"Device is '{name}'; expected \"cpu\", \"cuda\" or \"cuda:N\".", nameof(name));
+        throw new ArgumentException($"Device is '{name}'; expected \"cpu\", \"cuda\", \"cuda:N\" or \"mps\".", nameof(name));
     }
 
-    /// <summary>
-    /// Checks a batch <c>[B, C, T]</c> given flat, channel-major per recording, and returns it as a
-    /// scaled float32 tensor on the device, in the caller's dispose scope.
-    /// </summary>
-    public Tensor ToInputTensor(float[] signals, int batchSize, int numberOfChannels)
+    /// <summary>A new lease on this network.</summary>
+    /// <exception cref="ObjectDisposedException">The network was freed.</exception>
+    public RuntimeLease Acquire()
     {
-        ThrowIfDisposed();
-        ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
-        int slots = Config.NumberOfChannelEmbeddings;
-        if (numberOfChannels < 1 || numberOfChannels > slots)
-            throw new ArgumentOutOfRangeException(nameof(numberOfChannels), numberOfChannels,
-                $"numberOfChannels is {numberOfChannels}; EEG-DINO has {slots} channel slots, so 1 to {slots} channels are accepted.");
-        if (signals.Length == 0)
-            throw new ArgumentException("The signal is empty; at least one sample per channel is needed.", nameof(signals));
-        long perRow = (long)numberOfChannels;
-        if (signals.Length % (batchSize * perRow) != 0)
-            throw new ArgumentException(
-                $"The signal has {signals.Length} values, which is not {batchSize} recording(s) x {numberOfChannels} channels x a whole number of samples.",
-                nameof(signals));
-        int samples = signals.Length / (batchSize * numberOfChannels);
-        int bad = IndexOfNonFinite(signals);
-        if (bad >= 0)
+        lock (_gate)
         {
-            int row = bad / (numberOfChannels * samples), channel = bad / samples % numberOfChannels, sample = bad % samples;
-            throw new ArgumentException(
-                $"The signal holds {signals[bad]} at batch row {row}, channel {channel}, sample {sample}; EEG-DINO needs finite values (interpolate or drop bad segments first).",
-                nameof(signals));
+            ObjectDisposedException.ThrowIf(_freed, this);
+            _leases++;
+            return new RuntimeLease(this);
         }
-
-        Tensor input = tensor(signals, [batchSize, numberOfChannels, samples], dtype: ScalarType.Float32);
-        Tensor onDevice = Device.type == DeviceType.CPU ? input : input.to(Device);
-        return Options.InputScale == 1f ? onDevice : TorchScalars.Multiply(onDevice, Options.InputScale);
     }
 
-    private static int IndexOfNonFinite(ReadOnlySpan<float> values)
+    /// <summary>Releases one lease; the last frees the network (from a finalizer, the tensors' own finalizers do).</summary>
+    internal void Release(bool finalizing)
     {
-        for (int i = 0; i < values.Length; i++)
+        lock (_gate)
         {
-            if (!float.IsFinite(values[i])) return i;
+            if (--_leases > 0 || _freed) return;
+            _freed = true;
+            if (!finalizing) Network.Dispose();
         }
-        return -1;
+    }
+
+    /// <summary>Whether the network has been freed.</summary>
+    public bool IsFreed
+    {
+        get { lock (_gate) return _freed; }
     }
 
     /// <summary>Runs <paramref name="body"/> under the network's lock, without autograd, in a dispose scope.</summary>
@@ -129,50 +171,164 @@ internal sealed class EegDinoRuntime : IDisposable
     {
         lock (_gate)
         {
-            ThrowIfDisposed();
+            ObjectDisposedException.ThrowIf(_freed, this);
             using var noGrad = no_grad();
             using var scope = NewDisposeScope();
             return body();
         }
     }
 
-    public EegDinoEncoding Encode(ReadOnlySpan<float> signals, int batchSize, int numberOfChannels) =>
-        EncodeAndClassify(signals, batchSize, numberOfChannels, classify: false).Encoding;
-
-    /// <summary>One forward pass giving the encoding and, when asked and the network has a head, the logits <c>[B, classes]</c>.</summary>
-    public (EegDinoEncoding Encoding, float[]? Logits) EncodeAndClassify(ReadOnlySpan<float> signals, int batchSize, int numberOfChannels, bool classify)
+    /// <summary>Values per batch row of <paramref name="output"/> for recordings of <paramref name="samplesPerChannel"/> samples.</summary>
+    public int OutputLength(EncoderOutput output, int numberOfChannels, int samplesPerChannel) => output switch
     {
-        float[] copy = signals.ToArray();
+        EncoderOutput.Tokens => TokenCount(numberOfChannels, samplesPerChannel) * Config.EmbeddingDim,
+        EncoderOutput.GlobalToken or EncoderOutput.PooledMean => Config.EmbeddingDim,
+        EncoderOutput.Logits or EncoderOutput.Probabilities => Network.Head?.NumberOfClasses
+            ?? throw new InvalidOperationException("The network has no classification head."),
+        _ => throw new ArgumentOutOfRangeException(nameof(output), output, "Unknown output."),
+    };
+
+    /// <summary>Tokens of one recording: the global tokens plus one per channel and patch.</summary>
+    public int TokenCount(int numberOfChannels, int samplesPerChannel) =>
+        Config.NumberOfGlobalTokens + numberOfChannels * (int)Network.PatchCount(samplesPerChannel);
+
+    /// <summary>
+    /// One forward pass over <paramref name="batchSize"/> recordings <c>[B, C, T]</c>; writes the
+    /// requested output, <c>[B, OutputLength]</c>, to <paramref name="destination"/>.
+    /// </summary>
+    /// <exception cref="ArgumentException">The input is not accepted (sizes, length, NaN, overflow).</exception>
+    /// <exception cref="EegDinoException">The network produced NaN or infinity.</exception>
+    public void Compute(ReadOnlySpan<float> signals, int batchSize, int numberOfChannels, EncoderOutput output, Span<float> destination)
+    {
+        float[] input = signals.ToArray(); // the tensor is made from this array: the only copy before it
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_freed, this);
+            using var noGrad = no_grad();
+            using var scope = NewDisposeScope();
+            var (tokens, info) = Forward(input, batchSize, numberOfChannels);
+            CopyOut(Select(tokens, output, numberOfChannels), output, info, destination);
+        }
+    }
+
+    /// <summary>One forward pass giving every token, the global token, the pooled mean and, with a head, the logits.</summary>
+    public EegDinoEncoding Encode(ReadOnlySpan<float> signals, int batchSize, int numberOfChannels)
+    {
+        float[] input = signals.ToArray();
         return Run(() =>
         {
-            Tensor input = ToInputTensor(copy, batchSize, numberOfChannels);
-            Tensor tokens = Network.Encode(input, null);
-            float[]? logits = classify && Network.Head is not null ? ToArray(Network.Classify(tokens, numberOfChannels)) : null;
-            return (ToEncoding(tokens, numberOfChannels), logits);
+            var (tokens, info) = Forward(input, batchSize, numberOfChannels);
+            int count = (int)tokens.shape[1], dim = (int)tokens.shape[2];
+            var all = new float[(long)batchSize * count * dim];
+            var global = new float[batchSize * dim];
+            var pooled = new float[batchSize * dim];
+            CopyOut(tokens, EncoderOutput.Tokens, info, all);
+            CopyOut(Select(tokens, EncoderOutput.GlobalToken, numberOfChannels), EncoderOutput.GlobalToken, info, global);
+            CopyOut(Select(tokens, EncoderOutput.PooledMean, numberOfChannels), EncoderOutput.PooledMean, info, pooled);
+            float[]? logits = null;
+            if (Network.Head is { } head)
+            {
+                logits = new float[batchSize * head.NumberOfClasses];
+                CopyOut(Select(tokens, EncoderOutput.Logits, numberOfChannels), EncoderOutput.Logits, info, logits);
+            }
+            int g = Config.NumberOfGlobalTokens;
+            return new EegDinoEncoding(batchSize, numberOfChannels, (count - g) / numberOfChannels, dim, g, all, global, pooled, logits);
         });
     }
 
+    /// <summary>The checked, scaled input tensor of a batch, in the caller's dispose scope (for callers that tap the network inside <see cref="Run"/>).</summary>
+    public Tensor ToInputTensor(float[] signals, int batchSize, int numberOfChannels) =>
+        EegDinoInput.ToTensor(signals, batchSize, numberOfChannels, Config, Options.InputScale, Device);
+
+    /// <summary>The encoding of encoder output <paramref name="tokens"/> <c>[B, G + C*P, D]</c> (inside <see cref="Run"/>).</summary>
     public EegDinoEncoding ToEncoding(Tensor tokens, int numberOfChannels)
     {
         int g = Config.NumberOfGlobalTokens;
         int batch = (int)tokens.shape[0], count = (int)tokens.shape[1], dim = (int)tokens.shape[2];
-        Tensor global = tokens.narrow(1, 0, g).mean([1]);
-        Tensor pooled = tokens.narrow(1, g, count - g).mean([1]);
-        return new EegDinoEncoding(batch, numberOfChannels, (count - g) / numberOfChannels, dim, g,
-            ToArray(tokens), ToArray(global), ToArray(pooled));
+        return new EegDinoEncoding(batch, numberOfChannels, (count - g) / numberOfChannels, dim, g, ToArray(tokens),
+            ToArray(Select(tokens, EncoderOutput.GlobalToken, numberOfChannels)), ToArray(Select(tokens, EncoderOutput.PooledMean, numberOfChannels)));
     }
 
-    public static float[] ToArray(Tensor t) => t.detach().cpu().contiguous().data<float>().ToArray();
+    /// <summary>Facts about one batch for error messages.</summary>
+    private readonly record struct BatchInfo(int BatchSize, float LargestScaledSample);
 
-    private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_disposed, this);
+    private (Tensor Tokens, BatchInfo Info) Forward(float[] signals, int batchSize, int numberOfChannels)
+    {
+        var checkedInput = EegDinoInput.Check(signals, batchSize, numberOfChannels, Config, Options.InputScale);
+        Tensor input = EegDinoInput.ToTensor(signals, checkedInput, Options.InputScale, Device);
+        ForwardObserver?.Invoke(batchSize);
+        Tensor tokens = Network.Encode(input, null);
+        return (tokens, new BatchInfo(batchSize, checkedInput.LargestMagnitude * Options.InputScale));
+    }
+
+    private Tensor Select(Tensor tokens, EncoderOutput output, int numberOfChannels)
+    {
+        int g = Config.NumberOfGlobalTokens;
+        long count = tokens.shape[1];
+        return output switch
+        {
+            EncoderOutput.Tokens => tokens,
+            EncoderOutput.GlobalToken => tokens.narrow(1, 0, g).mean([1]),
+            EncoderOutput.PooledMean => tokens.narrow(1, g, count - g).mean([1]),
+            EncoderOutput.Logits => Network.Classify(tokens, numberOfChannels),
+            EncoderOutput.Probabilities => nn.functional.softmax(Network.Classify(tokens, numberOfChannels), 1),
+            _ => throw new ArgumentOutOfRangeException(nameof(output), output, "Unknown output."),
+        };
+    }
+
+    /// <summary>Copies <paramref name="result"/> into <paramref name="destination"/>; NaN or infinity there is an error, never a result.</summary>
+    private void CopyOut(Tensor result, EncoderOutput output, BatchInfo info, Span<float> destination)
+    {
+        Tensor host = result.to(ScalarType.Float32, CPU).contiguous();
+        var values = host.data<float>();
+        if (values.Count != destination.Length)
+            throw new ArgumentException($"The {output} output has {values.Count} values; the destination holds {destination.Length}.", nameof(destination));
+        values.CopyTo(destination, 0, 0);
+        for (int i = 0; i < destination.Length; i++)
+        {
+            if (float.IsFinite(destination[i])) continue;
+            int row = i / (destination.Length / info.BatchSize);
+            throw new EegDinoException(
+                string.Create(CultureInfo.InvariantCulture, $"The network produced {destination[i]} in its {output} output for batch row {row} ({Options.Precision}). ") +
+                "The weights are finite (checked at load), so a value overflowed inside the network: " +
+                string.Create(CultureInfo.InvariantCulture, $"the largest input after scaling is {info.LargestScaledSample:G4} (InputScale {Options.InputScale:R}); ") +
+                "check the input's units and InputScale (0.01 for microvolts).");
+        }
+    }
+
+    public static float[] ToArray(Tensor t)
+    {
+        using var scope = NewDisposeScope(); // roots the intermediate tensors until their native calls return
+        return t.detach().to(ScalarType.Float32, CPU).contiguous().data<float>().ToArray();
+    }
+}
+
+/// <summary>
+/// One holder's share of a <see cref="EegDinoRuntime"/>. Dispose is idempotent; the network is
+/// freed when the last lease is released (by Dispose or, for a forgotten lease, its finalizer).
+/// </summary>
+internal sealed class RuntimeLease : IDisposable
+{
+    private int _released;
+
+    internal RuntimeLease(EegDinoRuntime runtime) => Runtime = runtime;
+
+    public EegDinoRuntime Runtime { get; }
+
+    public bool IsReleased => Volatile.Read(ref _released) != 0;
+
+    /// <summary>Another lease on the same network.</summary>
+    public RuntimeLease Share() => Runtime.Acquire();
 
     public void Dispose()
     {
-        lock (_gate)
-        {
-            if (_disposed) return;
-            _disposed = true;
-            Network.Dispose();
-        }
+        if (Interlocked.Exchange(ref _released, 1) != 0) return;
+        GC.SuppressFinalize(this);
+        Runtime.Release(finalizing: false);
+    }
+
+    ~RuntimeLease()
+    {
+        if (Interlocked.Exchange(ref _released, 1) == 0) Runtime.Release(finalizing: true);
     }
 }

@@ -1,3 +1,4 @@
+using EegDino.ML.Model;
 using EegDino.ML.MLNet;
 using Microsoft.ML;
 using Microsoft.ML.Data;
@@ -18,9 +19,10 @@ internal sealed class ClassificationScoring : IBatchedSignalComputation
     internal const string MulticlassKind = "MulticlassClassification";
 
     private readonly EegDinoClassificationModel _model;
+    private readonly RuntimeLease _lease;
     private readonly string _signalColumnName;
 
-    public ClassificationScoring(DataViewSchema inputSchema, EegDinoClassificationModel model, string signalColumnName, int batchSize)
+    public ClassificationScoring(DataViewSchema inputSchema, EegDinoClassificationModel model, RuntimeLease lease, string signalColumnName, int batchSize)
     {
         (SignalColumnIndex, int samples) = EmbeddingSchema.CheckInput(inputSchema, signalColumnName, model.NumberOfChannels);
         if (samples != model.SamplesPerChannel)
@@ -30,6 +32,7 @@ internal sealed class ClassificationScoring : IBatchedSignalComputation
                 $"the classifier was trained on {model.SamplesPerChannel} ({model.SamplesPerChannel * model.NumberOfChannels} values).");
         }
         _model = model;
+        _lease = lease;
         _signalColumnName = signalColumnName;
         InputSchema = inputSchema;
         BatchSize = batchSize;
@@ -58,26 +61,12 @@ internal sealed class ClassificationScoring : IBatchedSignalComputation
     public bool IsOutput(int columnIndex) => columnIndex == ScoreColumnIndex || columnIndex == PredictedLabelColumnIndex;
 
     /// <summary>Copies one row's signal densely; throws naming the row, channel and sample of a non-finite value.</summary>
-    public void CopySignal(in VBuffer<float> signal, Span<float> destination, long rowPosition)
-    {
-        if (signal.Length != SignalLength)
-            throw new EegDinoException($"Row {rowPosition} of column '{_signalColumnName}' holds {signal.Length} values; the schema promised {SignalLength}.");
-        signal.CopyTo(destination);
-        for (int i = 0; i < destination.Length; i++)
-        {
-            if (!float.IsFinite(destination[i]))
-            {
-                int samples = _model.SamplesPerChannel;
-                throw new EegDinoException(
-                    $"Row {rowPosition} of column '{_signalColumnName}' holds {destination[i]} at channel {i / samples}, sample {i % samples}; " +
-                    "EEG-DINO needs finite values. Interpolate or drop such rows first.");
-            }
-        }
-    }
+    public void CopySignal(in VBuffer<float> signal, Span<float> destination, long rowPosition) =>
+        SignalRows.Copy(in signal, destination, _model.SamplesPerChannel, _signalColumnName, rowPosition);
 
     /// <summary>Probabilities <c>[count, classes]</c> of <paramref name="count"/> rows in one forward pass.</summary>
     public void Compute(ReadOnlySpan<float> signals, int count, Span<float> probabilities) =>
-        _model.PredictProbabilities(signals, count, probabilities);
+        _lease.Runtime.Compute(signals, count, _model.NumberOfChannels, EncoderOutput.Probabilities, probabilities);
 
     /// <summary>Getters of the two output columns over a row's probabilities.</summary>
     public ValueGetter<TValue> CreateOutputGetter<TValue>(DataViewSchema.Column column, RowOutputs probabilities)

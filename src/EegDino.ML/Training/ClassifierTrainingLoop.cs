@@ -7,8 +7,27 @@ using static TorchSharp.torch;
 
 namespace EegDino.ML.Training;
 
-/// <summary>The outcome of <see cref="ClassifierTrainingLoop.Train"/>: the network's tensors after training and the record of the run.</summary>
-internal sealed record TrainingResult(NetworkWeights Weights, EegDinoTrainingHistory History);
+/// <summary>
+/// The outcome of <see cref="ClassifierTrainingLoop.Train"/>: the trained network itself (on the
+/// training device, in inference mode; the caller owns it) and the record of the run.
+/// </summary>
+internal sealed record TrainingResult(EegDinoNetwork Network, EegDinoTrainingHistory History);
+
+/// <summary>Where a run reports as it goes, and how it learns that it should stop.</summary>
+/// <param name="CheckAlive">Called before every optimiser step and every inference batch; throws to cancel (ML.NET's <c>IHost.CheckAlive</c>).</param>
+/// <param name="Log">One line per event (the MLContext log).</param>
+/// <param name="Progress">The current epoch, step and loss, for ML.NET's progress channel.</param>
+internal sealed record TrainingReporting(Action CheckAlive, Action<string>? Log, TrainingProgress Progress);
+
+/// <summary>The state a progress channel polls: written by the training thread, read by ML.NET's.</summary>
+internal sealed class TrainingProgress
+{
+    public volatile int Epoch;
+    public volatile int Epochs;
+    public volatile int Step;
+    public volatile int StepsPerEpoch;
+    public double LastLoss = double.NaN;
+}
 
 /// <summary>
 /// Trains EEG-DINO's classification head (and optionally encoder layers) with TorchSharp autograd:
@@ -28,7 +47,7 @@ internal static class ClassifierTrainingLoop
     private static readonly object GlobalGeneratorGate = new();
 
     public static TrainingResult Train(EegDinoClassifierTrainer.Options options, NetworkWeights checkpoint, int numberOfClasses,
-        LabelledSignals training, LabelledSignals? validation, int seed, Action<string>? log)
+        LabelledSignals training, LabelledSignals? validation, int seed, TrainingReporting reporting)
     {
         lock (GlobalGeneratorGate)
         {
@@ -36,23 +55,22 @@ internal static class ClassifierTrainingLoop
             var random = new Random(seed);
             Device device = EegDinoRuntime.ResolveDevice(options.Device);
             EegDinoConfig config = checkpoint.Config;
-            using var network = new EegDinoNetwork(config, numberOfClasses, options.Dropout);
-            StartingWeights(checkpoint, network, options.InitialHead, numberOfClasses, options.LabelColumnName).CopyTo(network, ignoreHead: false);
-            network.to(device);
-
-            var run = new Run(network, options, numberOfClasses, training, validation, device, random, log);
+            // The encoder's weights must fit the configuration before anything is allocated for it.
+            ParameterLayout.Check(checkpoint.Tensors, config, null, ignoreHead: true);
+            var network = new EegDinoNetwork(config, numberOfClasses, options.Dropout);
             try
             {
+                StartingWeights(checkpoint, network, options.InitialHead, numberOfClasses, options.LabelColumnName).CopyTo(network, ignoreHead: false);
+                network.to(device);
+                using var run = new Run(network, options, numberOfClasses, training, validation, device, random, reporting);
                 var history = run.Execute(seed);
                 network.eval();
-                var tensors = NetworkWeights.Extract(network);
-                var weights = NetworkWeights.FromContents(new CheckpointContents("trained", tensors, configJson: config.ToJson()),
-                    EegDinoWeightSource.Student, config, "trained classifier");
-                return new TrainingResult(weights, history);
+                return new TrainingResult(network, history);
             }
-            finally
+            catch
             {
-                run.Dispose();
+                network.Dispose();
+                throw;
             }
         }
     }
@@ -112,6 +130,7 @@ internal static class ClassifierTrainingLoop
         private readonly LabelledSignals? _validation;
         private readonly Device _device;
         private readonly Random _random;
+        private readonly TrainingReporting _reporting;
         private readonly Action<string>? _log;
         private readonly List<Parameter> _trainable = [];
         private readonly List<(string Name, Parameter Parameter)> _trainableNamed = [];
@@ -124,7 +143,7 @@ internal static class ClassifierTrainingLoop
         private Dictionary<string, Tensor>? _best;
 
         public Run(EegDinoNetwork network, EegDinoClassifierTrainer.Options options, int classes,
-            LabelledSignals training, LabelledSignals? validation, Device device, Random random, Action<string>? log)
+            LabelledSignals training, LabelledSignals? validation, Device device, Random random, TrainingReporting reporting)
         {
             _network = network;
             _options = options;
@@ -133,7 +152,8 @@ internal static class ClassifierTrainingLoop
             _validation = validation;
             _device = device;
             _random = random;
-            _log = log;
+            _reporting = reporting;
+            _log = reporting.Log;
             int layers = network.Config.NumberOfLayers;
             _firstTrainableLayer = options.Mode switch
             {
@@ -173,6 +193,9 @@ internal static class ClassifierTrainingLoop
             var schedule = new LearningRateSchedule(stepsPerEpoch * _options.NumberOfEpochs,
                 (int)Math.Round(_options.WarmupEpochs * stepsPerEpoch), _options.MinimumLearningRateFactor);
 
+            var progress = _reporting.Progress;
+            progress.Epochs = _options.NumberOfEpochs;
+            progress.StepsPerEpoch = stepsPerEpoch;
             var epochs = new List<EegDinoEpochSummary>();
             int? bestEpoch = null;
             double bestValue = double.NaN;
@@ -181,16 +204,20 @@ internal static class ClassifierTrainingLoop
             int[] order = Enumerable.Range(0, _training.Count).ToArray();
             for (int epoch = 1; epoch <= _options.NumberOfEpochs; epoch++)
             {
+                progress.Epoch = epoch - 1;
                 var watch = Stopwatch.StartNew();
                 _random.Shuffle(order);
                 double lossSum = 0;
                 long correct = 0;
                 for (int start = 0; start < order.Length; start += batchSize)
                 {
+                    _reporting.CheckAlive();
                     var batch = order.AsSpan(start, Math.Min(batchSize, order.Length - start)).ToArray();
+                    progress.Step = start / batchSize;
                     double factor = schedule.Factor(step++);
                     foreach (var (group, baseRate) in _groups) group.LearningRate = baseRate * factor;
                     var (loss, hits) = TrainStep(batch);
+                    Volatile.Write(ref progress.LastLoss, loss);
                     lossSum += loss * batch.Length;
                     correct += hits;
                 }
@@ -221,6 +248,7 @@ internal static class ClassifierTrainingLoop
                     }
                 }
             }
+            progress.Epoch = epochs.Count;
             if (bestEpoch is not null) Restore();
             return new EegDinoTrainingHistory(epochs, bestEpoch, stoppedEarly, _options.Mode, _training.Count, _validation?.Count ?? 0, cacheTime, seed);
         }
@@ -304,13 +332,12 @@ internal static class ClassifierTrainingLoop
             return _network.Classify(_network.Encode(Input(data, rows), null), Channels);
         }
 
-        /// <summary>The scaled input <c>[B, C, T]</c> of <paramref name="rows"/>, on the device.</summary>
+        /// <summary>The scaled input <c>[B, C, T]</c> of <paramref name="rows"/>, on the device (the same conversion as inference).</summary>
         private Tensor Input(LabelledSignals data, int[] rows)
         {
             var values = new float[rows.Length * data.RowLength];
             for (int i = 0; i < rows.Length; i++) data.Row(rows[i]).CopyTo(values.AsSpan(i * data.RowLength, data.RowLength));
-            Tensor input = tensor(values, [rows.Length, data.NumberOfChannels, data.SamplesPerChannel], dtype: ScalarType.Float32).to(_device);
-            return _options.InputScale == 1f ? input : TorchScalars.Multiply(input, _options.InputScale);
+            return EegDinoInput.ToTensor(values, rows.Length, data.NumberOfChannels, _network.Config, _options.InputScale, _device);
         }
 
         /// <summary>Patch tokens <c>[N, C*P, D]</c> of every row, computed once in inference mode; owned by the run.</summary>
@@ -325,6 +352,7 @@ internal static class ClassifierTrainingLoop
                 int batch = Math.Max(1, _options.InferenceBatchSize);
                 for (int start = 0; start < data.Count; start += batch)
                 {
+                    _reporting.CheckAlive();
                     using var scope = NewDisposeScope();
                     int[] rows = Enumerable.Range(start, Math.Min(batch, data.Count - start)).ToArray();
                     Tensor tokens = _network.Encode(Input(data, rows), null);

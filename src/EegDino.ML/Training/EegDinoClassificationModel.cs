@@ -1,7 +1,6 @@
 using System.Text.Json;
 using EegDino.ML.Model;
 using EegDino.ML.Weights;
-using static TorchSharp.torch;
 
 namespace EegDino.ML;
 
@@ -12,16 +11,26 @@ namespace EegDino.ML;
 /// </summary>
 public sealed class EegDinoClassificationModel : IDisposable
 {
-    private readonly EegDinoRuntime _runtime;
+    private readonly RuntimeLease _lease;
 
-    internal EegDinoClassificationModel(EegDinoRuntime runtime, int numberOfChannels, int samplesPerChannel,
+    internal EegDinoClassificationModel(RuntimeLease lease, int numberOfChannels, int samplesPerChannel,
         IReadOnlyList<string>? classNames, EegDinoTrainingHistory history)
     {
-        _runtime = runtime;
+        _lease = lease;
         NumberOfChannels = numberOfChannels;
         SamplesPerChannel = samplesPerChannel;
         ClassNames = classNames;
         History = history;
+        InputContract = EegDinoInputContract.From(lease.Runtime.Options, lease.Runtime.Config, numberOfChannels, samplesPerChannel);
+    }
+
+    private EegDinoRuntime _runtime
+    {
+        get
+        {
+            ObjectDisposedException.ThrowIf(_lease.IsReleased, this);
+            return _lease.Runtime;
+        }
     }
 
     /// <summary>Number of classes (the length of the <c>Score</c> vector).</summary>
@@ -43,9 +52,18 @@ public sealed class EegDinoClassificationModel : IDisposable
     public EegDinoConfig Config => _runtime.Config;
 
     /// <summary>Factor applied to the signal before the network (0.01 for microvolts).</summary>
-    public float InputScale => _runtime.Options.InputScale;
+    public float InputScale => InputContract.InputScale;
+
+    /// <summary>The number type the network computes in.</summary>
+    public EegDinoPrecision Precision => _runtime.Options.Precision;
+
+    /// <summary>What to feed the model: channels (and their names when training named them), rate, window length and input scale.</summary>
+    public EegDinoInputContract InputContract { get; }
 
     internal EegDinoRuntime Runtime => _runtime;
+
+    /// <summary>The model's own lease on the network (the transformer's ownership builds on it).</summary>
+    internal RuntimeLease Lease => _lease;
 
     /// <summary>
     /// Writes encoder and head as safetensors in braindecode's key names (<c>final_layer.*</c> for the
@@ -56,12 +74,7 @@ public sealed class EegDinoClassificationModel : IDisposable
     public void SaveWeights(Stream destination)
     {
         ArgumentNullException.ThrowIfNull(destination);
-        var tensors = _runtime.Run(() => NetworkWeights.Extract(_runtime.Network));
-        SafetensorsWriter.Write(destination, tensors, new Dictionary<string, string>
-        {
-            ["format"] = "eegdino",
-            ["config"] = Config.ToJson(),
-        });
+        NetworkWeights.Save(_runtime, InputContract, destination);
     }
 
     /// <summary>
@@ -69,20 +82,11 @@ public sealed class EegDinoClassificationModel : IDisposable
     /// <c>NumberOfChannels * SamplesPerChannel</c> values each, in one forward pass, into
     /// <paramref name="probabilities"/> (<c>[count, NumberOfClasses]</c>).
     /// </summary>
-    internal void PredictProbabilities(ReadOnlySpan<float> signals, int count, Span<float> probabilities)
-    {
-        float[] copy = signals.ToArray();
-        float[] result = _runtime.Run(() =>
-        {
-            Tensor input = _runtime.ToInputTensor(copy, count, NumberOfChannels);
-            Tensor logits = _runtime.Network.Classify(_runtime.Network.Encode(input, null), NumberOfChannels);
-            return EegDinoRuntime.ToArray(nn.functional.softmax(logits, 1));
-        });
-        result.CopyTo(probabilities);
-    }
+    internal void PredictProbabilities(ReadOnlySpan<float> signals, int count, Span<float> probabilities) =>
+        _runtime.Compute(signals, count, NumberOfChannels, EncoderOutput.Probabilities, probabilities);
 
     /// <summary>Frees the network's native memory.</summary>
-    public void Dispose() => _runtime.Dispose();
+    public void Dispose() => _lease.Dispose();
 
     internal static string HistoryToJson(EegDinoTrainingHistory history) => JsonSerializer.Serialize(new HistoryDto(
         history.Epochs.ToArray(), history.BestEpoch, history.StoppedEarly, history.Mode, history.TrainingRows, history.ValidationRows,

@@ -31,10 +31,11 @@ public sealed class EegDinoClassificationTransformer : ISingleFeaturePredictionT
     /// <summary>Name of the predicted-key column added by <see cref="Transform"/>.</summary>
     public const string PredictedLabelColumnName = "PredictedLabel";
 
-    private bool _disposed;
+    private readonly TransformerOwnership _ownership;
 
     internal EegDinoClassificationTransformer(EegDinoClassificationModel model, string signalColumnName, string labelColumnName, int batchSize)
     {
+        _ownership = new TransformerOwnership(model.Lease);
         Model = model;
         SignalColumnName = signalColumnName;
         LabelColumnName = labelColumnName;
@@ -53,6 +54,9 @@ public sealed class EegDinoClassificationTransformer : ISingleFeaturePredictionT
     /// <summary>Rows per forward pass in <see cref="Transform"/>.</summary>
     public int BatchSize { get; }
 
+    /// <summary>What to feed the model (same as <c>Model.InputContract</c>): channels, rate, window length, input scale.</summary>
+    public EegDinoInputContract InputContract => Model.InputContract;
+
     /// <summary>The training history (same as <c>Model.History</c>).</summary>
     public EegDinoTrainingHistory History => Model.History;
 
@@ -69,12 +73,16 @@ public sealed class EegDinoClassificationTransformer : ISingleFeaturePredictionT
     /// <param name="inputSchema">The schema of the data to score.</param>
     /// <returns>The input columns followed by <c>Score</c> and <c>PredictedLabel</c>.</returns>
     /// <exception cref="ArgumentOutOfRangeException">The signal column is missing or not of the trained size.</exception>
-    public DataViewSchema GetOutputSchema(DataViewSchema inputSchema) => Bind(inputSchema).OutputSchema;
+    public DataViewSchema GetOutputSchema(DataViewSchema inputSchema) => Bind(inputSchema, _ownership.Own).OutputSchema;
 
-    /// <summary>A row-to-row mapper (one forward pass per row), as used by <c>PredictionEngine</c>.</summary>
+    /// <summary>A row-to-row mapper (one forward pass per row), as used by <c>PredictionEngine</c>; it holds its own share of the network.</summary>
     /// <param name="inputSchema">The schema of the rows to map.</param>
     /// <returns>The mapper.</returns>
-    public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema) => new SignalRowMapper(Bind(inputSchema));
+    public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema)
+    {
+        Bind(inputSchema, _ownership.Own); // schema errors before a lease is taken
+        return new SignalRowMapper(Bind(inputSchema, _ownership.ForMapper()));
+    }
 
     /// <summary>Adds <c>Score</c> and <c>PredictedLabel</c> to <paramref name="input"/>, computed lazily in batches.</summary>
     /// <param name="input">Data with the signal column.</param>
@@ -82,20 +90,19 @@ public sealed class EegDinoClassificationTransformer : ISingleFeaturePredictionT
     public IDataView Transform(IDataView input)
     {
         ArgumentNullException.ThrowIfNull(input);
-        return new BatchedSignalDataView(input, Bind(input.Schema));
+        return new BatchedSignalDataView(input, Bind(input.Schema, _ownership.Own));
     }
 
-    /// <summary>Frees the network's native memory; the transformer cannot be used afterwards.</summary>
-    public void Dispose()
-    {
-        if (_disposed) return;
-        _disposed = true;
-        Model.Dispose();
-    }
+    /// <summary>
+    /// Releases a share of the network: a PredictionEngine's while one is outstanding (ML.NET's engines
+    /// call this when they are disposed), else the model's own. The native memory is freed when no share
+    /// is left; calls after that do nothing. See <see cref="EegDinoEmbeddingTransformer"/>'s remarks.
+    /// </summary>
+    public void Dispose() => _ownership.Dispose();
 
     void ICanSaveModel.Save(ModelSaveContext ctx)
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
+        EegDinoRuntime runtime = _ownership.Runtime;
         var properties = new Dictionary<string, string>(StringComparer.Ordinal)
         {
             ["SignalColumnName"] = SignalColumnName,
@@ -104,7 +111,9 @@ public sealed class EegDinoClassificationTransformer : ISingleFeaturePredictionT
             ["SamplesPerChannel"] = PersistedModelState.Format(Model.SamplesPerChannel),
             ["NumberOfClasses"] = PersistedModelState.Format(Model.NumberOfClasses),
             ["InputScale"] = PersistedModelState.Format(Model.InputScale),
-            ["Device"] = Model.Runtime.Options.Device,
+            ["Device"] = runtime.Options.Device,
+            ["Precision"] = runtime.Options.Precision.ToString(),
+            ["InputContract"] = Model.InputContract.ToJson(),
             ["BatchSize"] = PersistedModelState.Format(BatchSize),
             ["History"] = EegDinoClassificationModel.HistoryToJson(Model.History),
         };
@@ -116,10 +125,15 @@ public sealed class EegDinoClassificationTransformer : ISingleFeaturePredictionT
 
     internal static EegDinoClassificationTransformer FromState(PersistedModelState state)
     {
-        var options = new EegDinoEncoderOptions
+        EegDinoInputContract? contract = state.Properties.TryGetValue("InputContract", out string? contractJson)
+            ? EegDinoInputContract.FromJson(contractJson, "the model zip") : null;
+        var options = new EegDinoModelOptions
         {
             InputScale = state.GetSingle("InputScale"),
             Device = state.GetString("Device", "cpu"),
+            Precision = state.GetEnum<EegDinoPrecision>("Precision", EegDinoPrecision.Float32),
+            ChannelNames = contract?.ChannelNames,
+            SamplesPerSecond = contract?.SamplesPerSecond ?? 200,
         };
         using var stream = new MemoryStream(state.Weights, writable: false);
         var (tensors, metadata) = SafetensorsReader.Read(stream, "model zip");
@@ -127,26 +141,25 @@ public sealed class EegDinoClassificationTransformer : ISingleFeaturePredictionT
         int classes = state.GetInt32("NumberOfClasses");
         if (weights.HeadClasses != classes)
             throw new EegDinoModelFormatException($"The saved classifier declares {classes} classes, but its weights hold a head with {weights.HeadClasses?.ToString() ?? "no"} classes.");
-        var runtime = EegDinoRuntime.Create(weights, options, withHead: true);
+        var lease = EegDinoRuntime.Create(weights, options, withHead: true);
         try
         {
             string[]? names = state.Properties.TryGetValue("ClassNames", out string? json) ? JsonSerializer.Deserialize<string[]>(json) : null;
-            var model = new EegDinoClassificationModel(runtime, state.GetInt32("NumberOfChannels"), state.GetInt32("SamplesPerChannel"), names,
+            var model = new EegDinoClassificationModel(lease, state.GetInt32("NumberOfChannels"), state.GetInt32("SamplesPerChannel"), names,
                 EegDinoClassificationModel.HistoryFromJson(state.GetString("History")));
             return new EegDinoClassificationTransformer(model, state.GetString("SignalColumnName"), state.GetString("LabelColumnName"),
                 Math.Max(1, state.GetInt32("BatchSize", 8)));
         }
         catch
         {
-            runtime.Dispose();
+            lease.Dispose();
             throw;
         }
     }
 
-    private ClassificationScoring Bind(DataViewSchema inputSchema)
+    private ClassificationScoring Bind(DataViewSchema inputSchema, RuntimeLease lease)
     {
         ArgumentNullException.ThrowIfNull(inputSchema);
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        return new ClassificationScoring(inputSchema, Model, SignalColumnName, BatchSize);
+        return new ClassificationScoring(inputSchema, Model, lease, SignalColumnName, BatchSize);
     }
 }

@@ -137,15 +137,38 @@ public sealed partial class EegDinoClassifierTrainer : ITrainerEstimator<EegDino
             throw new ArgumentException($"EarlyStopping is {_options.EarlyStopping}, which needs a validation set: pass one to Fit or set ValidationFraction.", nameof(Options.EarlyStopping));
 
         var checkpoint = NetworkWeights.Load(_options.ModelPath!, _options.WeightSource, _options.Config);
+        CheckAgainstModel(checkpoint.Config);
         ClassifierTrainingLoop.ChooseStoredHead(checkpoint, _options.InitialHead, layout.Classes, _options.LabelColumnName);
         channel.Info(MessageSensitivity.None, $"EEG-DINO classifier: {checkpoint.Description}; {_options.Mode}, {training.Count} training and {validation?.Count ?? 0} validation rows, {layout.Classes} classes, seed {seed}.");
 
-        var result = ClassifierTrainingLoop.Train(_options, checkpoint, layout.Classes, training, validation, seed, message => channel.Info(MessageSensitivity.None, message));
-        var runtime = EegDinoRuntime.Create(result.Weights,
-            new EegDinoEncoderOptions { InputScale = _options.InputScale, Device = _options.Device, Config = result.Weights.Config }, withHead: true);
-        var model = new EegDinoClassificationModel(runtime, _options.NumberOfChannels, layout.SamplesPerChannel, layout.ClassNames, result.History);
+        var progress = new TrainingProgress();
+        using var progressChannel = _host.StartProgressChannel("Training EEG-DINO classifier");
+        progressChannel.SetHeader(new ProgressHeader(["loss"], ["epoch", "step"]), entry =>
+        {
+            entry.SetProgress(0, progress.Epoch, progress.Epochs);
+            entry.SetProgress(1, progress.Step, progress.StepsPerEpoch);
+            entry.SetMetric(0, Volatile.Read(ref progress.LastLoss));
+        });
+        var reporting = new TrainingReporting(() => TrainerInternals.CheckAlive(_host), message => channel.Info(MessageSensitivity.None, message), progress);
+        var result = ClassifierTrainingLoop.Train(_options, checkpoint, layout.Classes, training, validation, seed, reporting);
+        RuntimeLease lease = EegDinoRuntime.FromNetwork(result.Network, _options.Model, $"trained from {checkpoint.Description}");
+        var model = new EegDinoClassificationModel(lease, _options.NumberOfChannels, layout.SamplesPerChannel, layout.ClassNames, result.History);
         return new EegDinoClassificationTransformer(model, _options.SignalColumnName, _options.LabelColumnName, _options.InferenceBatchSize);
     }
+
+    /// <summary>Checks the options that depend on the model: the channel count against its slots, the fine-tuned layers against its depth.</summary>
+    private void CheckAgainstModel(EegDinoConfig config)
+    {
+        _options.Model.CheckChannels(_options.NumberOfChannels, config, nameof(Options.NumberOfChannels));
+        if (_options.Mode == EegDinoTrainingMode.FineTuneLastLayers && _options.NumberOfFineTunedLayers > config.NumberOfLayers)
+        {
+            throw new ArgumentOutOfRangeException(nameof(Options.NumberOfFineTunedLayers), _options.NumberOfFineTunedLayers,
+                $"NumberOfFineTunedLayers is {_options.NumberOfFineTunedLayers}; the model has {config.NumberOfLayers} layers, so 1 to {config.NumberOfLayers} can be fine-tuned (FineTuneAll trains them all and the patch embedding).");
+        }
+    }
+
+    /// <summary>The most classes a head may have (its last layer is [classes, D / 4]): far above any EEG task, and a bound on what a label key can make the trainer allocate.</summary>
+    internal const int MaxClasses = 100_000;
 
     private sealed record Layout(int LabelIndex, int SignalIndex, int Classes, int SamplesPerChannel, IReadOnlyList<string>? ClassNames);
 
@@ -159,10 +182,15 @@ public sealed partial class EegDinoClassifierTrainer : ITrainerEstimator<EegDino
             throw new ArgumentOutOfRangeException(nameof(schema),
                 $"Label column '{name}' of the {what} data has type {label.Type}; the EEG-DINO classifier trainer needs a key type, as ML.NET's multiclass trainers do (convert it with mlContext.Transforms.Conversion.MapValueToKey).");
         }
-        if (key.Count < 2 || key.Count > int.MaxValue)
+        if (key.Count < 2)
         {
             throw new ArgumentOutOfRangeException(nameof(schema),
                 $"Label column '{name}' of the {what} data is a key with {key.Count} value(s); a classifier needs at least two classes.");
+        }
+        if (key.Count > MaxClasses)
+        {
+            throw new ArgumentOutOfRangeException(nameof(schema),
+                $"Label column '{name}' of the {what} data is a key with {key.Count} values; the classifier takes at most {MaxClasses} classes (its head has one output per key value).");
         }
         var (signalIndex, samples) = MLNet.EmbeddingSchema.CheckInput(schema, _options.SignalColumnName, _options.NumberOfChannels);
         return new Layout(label.Index, signalIndex, (int)key.Count, samples, KeyNames(label, (int)key.Count));
@@ -200,18 +228,8 @@ public sealed partial class EegDinoClassifierTrainer : ITrainerEstimator<EegDino
                 long key = getLabel();
                 if (key == 0) { skipped++; continue; }
                 getSignal(ref signal);
-                if (signal.Length != length)
-                    throw new EegDinoException($"Row {position} of the {what} data's column '{_options.SignalColumnName}' holds {signal.Length} values; the schema promised {length}.");
                 var row = new float[length];
-                signal.CopyTo(row);
-                for (int i = 0; i < row.Length; i++)
-                {
-                    if (!float.IsFinite(row[i]))
-                    {
-                        throw new EegDinoException($"Row {position} of the {what} data's column '{_options.SignalColumnName}' holds {row[i]} at channel {i / samples}, sample {i % samples}; " +
-                            "EEG-DINO needs finite values. Interpolate or drop such rows first.");
-                    }
-                }
+                MLNet.SignalRows.Copy(in signal, row, samples, _options.SignalColumnName, position, what);
                 rows.Add(row);
                 labels.Add((int)(key - 1));
             }

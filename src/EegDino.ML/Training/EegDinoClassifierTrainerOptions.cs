@@ -21,30 +21,33 @@ public sealed partial class EegDinoClassifierTrainer
         /// </summary>
         public string SignalColumnName = "Signal";
 
+        /// <summary>The model and input settings shared with the encoder and the ML.NET transform; the properties below forward to it.</summary>
+        public EegDinoModelOptions Model { get; set; } = new();
+
         /// <summary>
         /// The pre-trained or fine-tuned model: a safetensors file, a braindecode folder or a released
         /// <c>.pt</c> checkpoint. A head stored in it (braindecode's <c>final_layer.*</c> or the original
         /// fine-tuning code's names) is used according to <see cref="InitialHead"/>. Required.
         /// </summary>
-        public string? ModelPath;
+        public string? ModelPath { get => Model.ModelPath; set => Model.ModelPath = value; }
 
-        /// <summary>Channels per row, 1 to 19 (channel i uses the model's channel slot i). Default 19.</summary>
+        /// <summary>Channels per row, 1 to the model's channel slots (19 released; channel i uses slot i). Default 19.</summary>
         public int NumberOfChannels = 19;
 
         /// <summary>Factor applied to the signal before the network; 0.01 for microvolts (the model was pre-trained on microvolts / 100).</summary>
-        public float InputScale = 0.01f;
+        public float InputScale { get => Model.InputScale; set => Model.InputScale = value; }
 
         /// <summary>Which encoder to take from a DINO checkpoint holding a student and a teacher. Default student.</summary>
-        public EegDinoWeightSource WeightSource = EegDinoWeightSource.Student;
+        public EegDinoWeightSource WeightSource { get => Model.WeightSource; set => Model.WeightSource = value; }
 
         /// <summary>The architecture, for custom checkpoints that neither carry nor reveal it; null to read or detect it.</summary>
-        public EegDinoConfig? Config;
+        public EegDinoConfig? Config { get => Model.Config; set => Model.Config = value; }
 
-        /// <summary>Torch device, <c>"cpu"</c> (default) or <c>"cuda"</c> / <c>"cuda:N"</c> (needs the TorchSharp CUDA package).</summary>
-        public string Device = "cpu";
+        /// <summary>Torch device, <c>"cpu"</c> (default), <c>"cuda"</c> / <c>"cuda:N"</c> (needs the TorchSharp CUDA package) or <c>"mps"</c>.</summary>
+        public string Device { get => Model.Device; set => Model.Device = value; }
 
         /// <summary>The number type the network computes in; <see cref="EegDinoPrecision.Float32"/> (default) is the parity mode.</summary>
-        public EegDinoPrecision Precision = EegDinoPrecision.Float32;
+        public EegDinoPrecision Precision { get => Model.Precision; set => Model.Precision = value; }
 
         /// <summary>What is trained: the head only with the encoder frozen (default), or the encoder too.</summary>
         public EegDinoTrainingMode Mode = EegDinoTrainingMode.HeadOnly;
@@ -125,6 +128,7 @@ public sealed partial class EegDinoClassifierTrainer
         internal Options Clone()
         {
             var copy = (Options)MemberwiseClone();
+            copy.Model = Model.Clone();
             copy.ClassWeights = (float[]?)ClassWeights?.Clone();
             return copy;
         }
@@ -138,12 +142,11 @@ public sealed partial class EegDinoClassifierTrainer
             if (string.IsNullOrWhiteSpace(LabelColumnName)) throw new ArgumentException("LabelColumnName is empty; name the key-typed label column.", nameof(LabelColumnName));
             if (string.IsNullOrWhiteSpace(SignalColumnName)) throw new ArgumentException("SignalColumnName is empty; name the signal column.", nameof(SignalColumnName));
             if (string.IsNullOrWhiteSpace(ModelPath)) throw new ArgumentException("ModelPath is empty; give the EEG-DINO checkpoint to start from.", nameof(ModelPath));
-            if (NumberOfChannels is < 1 or > 19) throw Bad(nameof(NumberOfChannels), NumberOfChannels, "EEG-DINO has 19 channel slots, so 1 to 19 channels are supported.");
-            if (!float.IsFinite(InputScale) || InputScale <= 0) throw Bad(nameof(InputScale), InputScale, "a positive finite factor was expected (0.01 for microvolts).");
-            if (string.IsNullOrWhiteSpace(Device)) throw new ArgumentException("Device is empty; use \"cpu\" or \"cuda\".", nameof(Device));
+            Model.Validate();
+            if (NumberOfChannels < 1) throw Bad(nameof(NumberOfChannels), NumberOfChannels, "at least 1 channel per row was expected.");
+            if (Model.Config is { } config) Model.CheckChannels(NumberOfChannels, config, nameof(NumberOfChannels));
             if (!Enum.IsDefined(Mode)) throw Bad(nameof(Mode), Mode, "expected HeadOnly, FineTuneAll or FineTuneLastLayers.");
             if (!Enum.IsDefined(InitialHead)) throw Bad(nameof(InitialHead), InitialHead, "expected CheckpointIfPresent, Checkpoint or Fresh.");
-            if (!Enum.IsDefined(WeightSource)) throw Bad(nameof(WeightSource), WeightSource, "expected Student or Teacher.");
             if (!Enum.IsDefined(EarlyStopping)) throw Bad(nameof(EarlyStopping), EarlyStopping, "expected None, ValidationLoss or ValidationAccuracy.");
             if (Mode == EegDinoTrainingMode.FineTuneLastLayers && NumberOfFineTunedLayers < 1)
                 throw Bad(nameof(NumberOfFineTunedLayers), NumberOfFineTunedLayers, "at least one layer must be trained with FineTuneLastLayers.");

@@ -13,12 +13,14 @@ namespace EegDino.ML.Weights;
 /// </summary>
 internal sealed partial class NetworkWeights
 {
-    private NetworkWeights(Dictionary<string, WeightTensor> tensors, EegDinoConfig config, int? headClasses, string description)
+    private NetworkWeights(Dictionary<string, WeightTensor> tensors, EegDinoConfig config, int? headClasses, string description,
+        EegDinoInputContract? storedContract)
     {
         Tensors = tensors;
         Config = config;
         HeadClasses = headClasses;
         Description = description;
+        StoredContract = storedContract;
     }
 
     public Dictionary<string, WeightTensor> Tensors { get; }
@@ -30,6 +32,9 @@ internal sealed partial class NetworkWeights
 
     /// <summary>Format, configuration and skipped entries, for reports.</summary>
     public string Description { get; }
+
+    /// <summary>The input contract in the file's metadata (safetensors written by this library), if any.</summary>
+    public EegDinoInputContract? StoredContract { get; }
 
     /// <summary>
     /// Reads a model path (file or folder) and resolves the configuration: the explicit override
@@ -49,8 +54,31 @@ internal sealed partial class NetworkWeights
             ?? Detect(tensors, name);
         int? classes = tensors.TryGetValue("final_layer.classifier.6.weight", out var last) && last.Shape.Length == 2
             ? (int)last.Shape[0] : null;
+        ThrowIfNotFinite(tensors, name);
         string description = $"{contents.Format} '{name}': {config}; {(classes is int c ? $"head with {c} classes" : "no head")}; {CheckpointKeyMapper.Summarise([.. contents.NotRead, .. mapping.Skipped])}";
-        return new NetworkWeights(tensors, config, classes, description);
+        EegDinoInputContract? contract = contents.Metadata.TryGetValue(EegDinoInputContract.MetadataKey, out string? json)
+            ? EegDinoInputContract.FromJson(json, $"'{name}'") : null;
+        return new NetworkWeights(tensors, config, classes, description, contract);
+    }
+
+    /// <summary>
+    /// Refuses a weight holding NaN or infinity, naming the tensor and the position: such a weight
+    /// makes every output NaN, so it is an error at load, not at the first forward pass.
+    /// </summary>
+    private static void ThrowIfNotFinite(Dictionary<string, WeightTensor> tensors, string name)
+    {
+        foreach (var (key, tensor) in tensors)
+        {
+            float[] data = tensor.Data;
+            for (int i = 0; i < data.Length; i++)
+            {
+                if (!float.IsFinite(data[i]))
+                {
+                    throw new EegDinoModelFormatException(
+                        $"The weight {key} [{string.Join(", ", tensor.Shape)}] of '{name}' holds {data[i]} at flat index {i}; every weight must be finite (the file is corrupt, or training diverged).");
+                }
+            }
+        }
     }
 
     [GeneratedRegex(@"^encoder_layers\.(\d+)\.")]
@@ -133,6 +161,22 @@ internal sealed partial class NetworkWeights
             using var values = tensor(source.Data, source.Shape, dtype: ScalarType.Float32);
             parameter.copy_(values);
         }
+    }
+
+    /// <summary>
+    /// Writes the runtime's network (encoder, and head if present) as safetensors in the released key
+    /// names, with the configuration and the input contract in the metadata, so that a load needs no
+    /// other information and a reader can tell what input the model expects.
+    /// </summary>
+    public static void Save(EegDinoRuntime runtime, EegDinoInputContract contract, Stream destination)
+    {
+        var tensors = runtime.Run(() => Extract(runtime.Network));
+        SafetensorsWriter.Write(destination, tensors, new Dictionary<string, string>
+        {
+            ["format"] = "eegdino",
+            ["config"] = runtime.Config.ToJson(),
+            [EegDinoInputContract.MetadataKey] = contract.ToJson(),
+        });
     }
 
     /// <summary>The network's tensors in the released key names, as float32 arrays.</summary>

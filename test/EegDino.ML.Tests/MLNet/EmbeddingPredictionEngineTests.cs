@@ -58,17 +58,18 @@ public sealed class EmbeddingPredictionEngineTests
     {
         var ml = new MLContext(seed: 1);
         IDataView data = TinyModel.Load(ml, TinyModel.Rows(1));
-        var encoder = new FakeEmbeddingEncoder();
-        var transformer = SignalData.FakeEstimator(new EegDinoEmbeddingOptions { ModelPath = "unused", NumberOfChannels = TinyModel.Channels }, encoder).Fit(data);
+        var transformer = SignalData.TinyEstimator(new EegDinoEmbeddingOptions { NumberOfChannels = TinyModel.Channels }).Fit(data);
+        var runtime = transformer.Runtime;
         var first = ml.Model.CreatePredictionEngine<TinySignal, TinyEmbedding>(transformer);
         var second = ml.Model.CreatePredictionEngine<TinySignal, TinyEmbedding>(transformer);
 
         first.Dispose(); // ML.NET disposes the transformer here
-        Assert.IsFalse(encoder.Disposed);
-        Assert.HasCount(8, second.Predict(new TinySignal { Signal = TinyModel.Rows(1)[0].Signal }).Embedding);
+        Assert.IsFalse(runtime.IsFreed);
+        Assert.HasCount(40, second.Predict(new TinySignal { Signal = TinyModel.Rows(1)[0].Signal }).Embedding);
         second.Dispose();
-        Assert.IsFalse(encoder.Disposed);
+        Assert.IsFalse(runtime.IsFreed);
         transformer.Dispose();
-        Assert.IsTrue(encoder.Disposed);
+        Assert.IsTrue(runtime.IsFreed);
+        transformer.Dispose(); // idempotent
     }
 }

@@ -14,17 +14,17 @@ public sealed class EmbeddingSchemaTests
     private static SchemaShape ShapeOf(DataViewSchema schema) => EegDino.ML.MLNet.Internals.SchemaShapes.FromSchema(schema);
 
     private static EegDinoEmbeddingOptions Options(int channels = 2, EegDinoEmbeddingKind kind = EegDinoEmbeddingKind.PooledMean) =>
-        new() { ModelPath = "unused", NumberOfChannels = channels, OutputKind = kind };
+        new() { NumberOfChannels = channels, OutputKind = kind };
 
     [TestMethod]
-    [DataRow(EegDinoEmbeddingKind.PooledMean, 8, 1)]
-    [DataRow(EegDinoEmbeddingKind.GlobalToken, 8, 1)]
-    [DataRow(EegDinoEmbeddingKind.Tokens, (1 + 2 * 3) * 8, 2)]
+    [DataRow(EegDinoEmbeddingKind.PooledMean, 40, 1)]
+    [DataRow(EegDinoEmbeddingKind.GlobalToken, 40, 1)]
+    [DataRow(EegDinoEmbeddingKind.Tokens, (1 + 2 * 3) * 40, 2)]
     public void OutputSchemaHasTheInputColumnsAndAFixedSizeEmbedding(EegDinoEmbeddingKind kind, int expectedSize, int dimensions)
     {
         var ml = new MLContext(seed: 1);
         IDataView data = SignalData.Load(ml, SignalData.Rows(3, 2, 450), 900);
-        var estimator = SignalData.FakeEstimator(Options(kind: kind));
+        var estimator = SignalData.TinyEstimator(Options(kind: kind));
 
         SchemaShape shape = estimator.GetOutputSchema(ShapeOf(data.Schema));
         var shapeColumn = shape.Single(c => c.Name == "Embedding");
@@ -39,7 +39,7 @@ public sealed class EmbeddingSchemaTests
         Assert.AreEqual(NumberDataViewType.Single, type.ItemType);
         Assert.AreEqual(expectedSize, type.Size);
         Assert.HasCount(dimensions, type.Dimensions);
-        if (kind == EegDinoEmbeddingKind.Tokens) CollectionAssert.AreEqual(new[] { 7, 8 }, type.Dimensions.ToArray());
+        if (kind == EegDinoEmbeddingKind.Tokens) CollectionAssert.AreEqual(new[] { 7, 40 }, type.Dimensions.ToArray());
         Assert.AreEqual(schema.Count, transformer.GetOutputSchema(data.Schema).Count);
     }
 
@@ -50,9 +50,9 @@ public sealed class EmbeddingSchemaTests
         IDataView data = SignalData.Load(ml, SignalData.Rows(3, 2, 450), 900);
         var options = Options();
         options.OutputColumnName = "Signal";
-        using var transformer = SignalData.FakeEstimator(options).Fit(data);
+        using var transformer = SignalData.TinyEstimator(options).Fit(data);
         var schema = transformer.Transform(data).Schema;
-        Assert.AreEqual(8, ((VectorDataViewType)schema["Signal"].Type).Size);
+        Assert.AreEqual(40, ((VectorDataViewType)schema["Signal"].Type).Size);
         Assert.HasCount(3, SignalData.ReadEmbeddings(transformer.Transform(data), "Signal"));
     }
 
@@ -63,7 +63,7 @@ public sealed class EmbeddingSchemaTests
         IDataView data = SignalData.Load(ml, SignalData.Rows(3, 2, 450), 900);
         var options = Options();
         options.InputColumnName = "Eeg";
-        var estimator = SignalData.FakeEstimator(options);
+        var estimator = SignalData.TinyEstimator(options);
 
         var e = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => estimator.Fit(data));
         StringAssert.Contains(e.Message, "Input column 'Eeg' is not in the data");
@@ -77,10 +77,10 @@ public sealed class EmbeddingSchemaTests
     {
         var ml = new MLContext(seed: 1);
         IDataView data = ml.Data.LoadFromEnumerable(new[] { new ScalarRow() });
-        var e = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => SignalData.FakeEstimator(Options()).Fit(data));
+        var e = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => SignalData.TinyEstimator(Options()).Fit(data));
         StringAssert.Contains(e.Message, "must be a Vector<Single> of known size");
         StringAssert.Contains(e.Message, "found Single");
-        Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => SignalData.FakeEstimator(Options()).GetOutputSchema(ShapeOf(data.Schema)));
+        Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => SignalData.TinyEstimator(Options()).GetOutputSchema(ShapeOf(data.Schema)));
     }
 
     [TestMethod]
@@ -88,7 +88,7 @@ public sealed class EmbeddingSchemaTests
     {
         var ml = new MLContext(seed: 1);
         IDataView data = ml.Data.LoadFromEnumerable(new[] { new DoubleRow { Signal = new double[4] } });
-        var e = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => SignalData.FakeEstimator(Options()).Fit(data));
+        var e = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => SignalData.TinyEstimator(Options()).Fit(data));
         StringAssert.Contains(e.Message, "found Vector<Double, 4>");
     }
 
@@ -97,9 +97,9 @@ public sealed class EmbeddingSchemaTests
     {
         var ml = new MLContext(seed: 1);
         IDataView data = ml.Data.LoadFromEnumerable(new[] { new VariableRow { Signal = new float[4] } });
-        var e = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => SignalData.FakeEstimator(Options()).Fit(data));
+        var e = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => SignalData.TinyEstimator(Options()).Fit(data));
         StringAssert.Contains(e.Message, "variable size");
-        var s = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => SignalData.FakeEstimator(Options()).GetOutputSchema(ShapeOf(data.Schema)));
+        var s = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => SignalData.TinyEstimator(Options()).GetOutputSchema(ShapeOf(data.Schema)));
         StringAssert.Contains(s.Message, "variable size");
     }
 
@@ -108,19 +108,29 @@ public sealed class EmbeddingSchemaTests
     {
         var ml = new MLContext(seed: 1);
         IDataView data = SignalData.Load(ml, SignalData.Rows(3, 1, 901), 901);
-        var e = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => SignalData.FakeEstimator(Options(channels: 2)).Fit(data));
+        var e = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => SignalData.TinyEstimator(Options(channels: 2)).Fit(data));
         StringAssert.Contains(e.Message, "901 values per row, which is not a multiple of numberOfChannels (2)");
     }
 
     [TestMethod]
-    [DataRow(0)]
     [DataRow(20)]
     [DataRow(23)]
-    public void ChannelCountOutside1To19IsRejected(int channels)
+    public void ChannelCountAboveTheModelsSlotsIsRejectedAtFit(int channels)
+    {
+        // The cap comes from the model's configuration (19 slots for the released sizes and the tiny fixture).
+        var ml = new MLContext(seed: 1);
+        IDataView data = SignalData.Load(ml, SignalData.Rows(2, channels, 200), channels * 200);
+        // With the configuration given in the options the estimator refuses at once, else Fit does.
+        var e = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => SignalData.TinyEstimator(Options(channels: channels)).Fit(data));
+        StringAssert.Contains(e.Message, $"NumberOfChannels is {channels}; the model has 19 channel slots");
+    }
+
+    [TestMethod]
+    public void NoChannelsIsRejectedAtOnce()
     {
         var ml = new MLContext(seed: 1);
-        var e = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => ml.Transforms.EegDinoEmbed("Embedding", "Signal", "model.safetensors", channels));
-        StringAssert.Contains(e.Message, $"numberOfChannels is {channels}; EEG-DINO has 19 channel slots");
+        var e = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => ml.Transforms.EegDinoEmbed("Embedding", "Signal", "model.safetensors", 0));
+        StringAssert.Contains(e.Message, "NumberOfChannels is 0; at least 1 channel");
     }
 
     [TestMethod]
@@ -141,7 +151,7 @@ public sealed class EmbeddingSchemaTests
         var rows = SignalData.Rows(10, 2, 450);
         rows[6].Signal[450 + 17] = float.NaN;
         IDataView data = SignalData.Load(ml, rows, 900);
-        using var transformer = SignalData.FakeEstimator(Options()).Fit(data);
+        using var transformer = SignalData.TinyEstimator(Options()).Fit(data);
 
         var e = Assert.ThrowsExactly<EegDinoException>(() => SignalData.ReadEmbeddings(transformer.Transform(data)));
         StringAssert.Contains(e.Message, "Row 6 of column 'Signal' holds NaN at channel 1, sample 17");
@@ -155,7 +165,7 @@ public sealed class EmbeddingSchemaTests
     {
         var ml = new MLContext(seed: 1);
         IDataView data = TinyModel.Load(ml, TinyModel.Rows(1));
-        using var transformer = SignalData.FakeEstimator(new EegDinoEmbeddingOptions { ModelPath = "unused", NumberOfChannels = TinyModel.Channels }).Fit(data);
+        using var transformer = SignalData.TinyEstimator(new EegDinoEmbeddingOptions { NumberOfChannels = TinyModel.Channels }).Fit(data);
         using var engine = ml.Model.CreatePredictionEngine<TinySignal, TinyEmbedding>(transformer);
         var signal = new float[TinyModel.Channels * TinyModel.Samples];
         signal[3 * TinyModel.Samples + 5] = float.PositiveInfinity;

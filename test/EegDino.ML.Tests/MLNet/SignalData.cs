@@ -53,6 +53,31 @@ internal static class SignalData
         return result;
     }
 
-    public static EegDinoEmbeddingEstimator FakeEstimator(EegDinoEmbeddingOptions options, FakeEmbeddingEncoder? encoder = null) =>
-        new(options, _ => encoder ?? new FakeEmbeddingEncoder(inputScale: options.InputScale));
+    /// <summary>The estimator of <paramref name="options"/> with the tiny fixture model (D = 40) in place of its model.</summary>
+    public static EegDinoEmbeddingEstimator TinyEstimator(EegDinoEmbeddingOptions options)
+    {
+        options.ModelPath = Fixtures.Weights("tiny");
+        options.Config = Fixtures.Config("tiny");
+        return new(options);
+    }
+
+    /// <summary>
+    /// Asserts that two embeddings of one row agree to float32 rounding (NRMSE &lt;= 1e-6, the bound the
+    /// encoder tests use for batched against one-by-one): the network's matmuls may sum in another
+    /// order when the row shares its forward pass with other rows.
+    /// </summary>
+    public static void AssertSameEmbedding(float[] expected, float[] actual, string what)
+    {
+        Assert.HasCount(expected.Length, actual, what);
+        double error = Fixtures.Nrmse(actual, expected.Select(v => (double)v).ToArray());
+        Assert.IsTrue(error <= 1e-6, $"{what}: NRMSE {error:E2}");
+    }
+
+    /// <summary>Records the batch size of every forward pass the transformer's network runs.</summary>
+    public static List<int> RecordForwardPasses(EegDinoEmbeddingTransformer transformer)
+    {
+        var sizes = new List<int>();
+        transformer.Runtime.ForwardObserver = b => { lock (sizes) sizes.Add(b); };
+        return sizes;
+    }
 }

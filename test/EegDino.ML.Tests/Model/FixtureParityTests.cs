@@ -20,7 +20,8 @@ public sealed class FixtureParityTests
     {
         var io = Fixtures.Io(caseName);
         var weights = NetworkWeights.Load(Fixtures.Weights(caseName), EegDinoWeightSource.Student, Fixtures.Config(caseName));
-        using var runtime = EegDinoRuntime.Create(weights, new EegDinoEncoderOptions { InputScale = 1f }, withHead: true);
+        using var lease = EegDinoRuntime.Create(weights, new EegDinoModelOptions { InputScale = 1f }, withHead: true);
+        var runtime = lease.Runtime;
         float[] input = Fixtures.Input(caseName, out long[] shape);
 
         var outputs = runtime.Run(() =>

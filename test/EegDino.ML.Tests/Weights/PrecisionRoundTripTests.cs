@@ -21,7 +21,8 @@ public sealed class PrecisionRoundTripTests
     private static float[] Encode(string path, EegDinoConfig? config = null)
     {
         var weights = NetworkWeights.Load(path, EegDinoWeightSource.Student, config);
-        using var runtime = EegDinoRuntime.Create(weights, new EegDinoEncoderOptions { InputScale = 1f }, withHead: false);
+        using var lease = EegDinoRuntime.Create(weights, new EegDinoModelOptions { InputScale = 1f }, withHead: false);
+        var runtime = lease.Runtime;
         float[] input = Fixtures.Input("tiny", out long[] shape);
         return runtime.Run(() => runtime.ToEncoding(runtime.Network.Encode(runtime.ToInputTensor(input, (int)shape[0], (int)shape[1]), null), (int)shape[1]).Tokens);
     }

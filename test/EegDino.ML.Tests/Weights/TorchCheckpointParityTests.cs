@@ -10,7 +10,8 @@ public sealed class TorchCheckpointParityTests
 {
     private static Dictionary<string, float[]> Run(NetworkWeights weights, bool withHead)
     {
-        using var runtime = EegDinoRuntime.Create(weights, new EegDinoEncoderOptions { InputScale = 1f }, withHead);
+        using var lease = EegDinoRuntime.Create(weights, new EegDinoModelOptions { InputScale = 1f }, withHead);
+        var runtime = lease.Runtime;
         float[] input = Fixtures.Input("tiny", out long[] shape);
         return runtime.Run(() =>
         {

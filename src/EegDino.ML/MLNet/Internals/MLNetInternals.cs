@@ -169,6 +169,12 @@ namespace EegDino.ML.MLNet.Internals
                 ?? throw new InvalidOperationException($"Cannot read the MLContext behind {catalog.GetType().Name} ({InternalCatalogTypeName}.Environment is missing: was Microsoft.ML upgraded?).");
         }
 
+        /// <summary>
+        /// Throws when the MLContext was cancelled (<c>mlContext.CancelExecution()</c>): ML.NET's own
+        /// trainers call the internal <c>Contracts.CheckAlive</c> every step, and so does this one.
+        /// </summary>
+        public static void CheckAlive(IHost host) => Contracts.CheckAlive(host);
+
         /// <summary>How ML.NET sees the trainer: no normalisation or caching needed, validation data supported.</summary>
         public static TrainerInfo Info() => new(normalization: false, caching: false, calibration: false,
             supportValid: true, supportIncrementalTrain: false, supportTest: false);
