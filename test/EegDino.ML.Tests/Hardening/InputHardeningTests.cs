@@ -1,0 +1,57 @@
+using EegDino.ML.Model;
+
+namespace EegDino.ML.Tests.Hardening;
+
+/// <summary>Inputs that overflow, are too long or would give NaN are errors that say what to do.</summary>
+[TestClass]
+public sealed class InputHardeningTests
+{
+    private static EegDinoEncoder Tiny(float scale = 0.01f) =>
+        EegDinoEncoder.Load(Fixtures.Weights("tiny"), new EegDinoEncoderOptions { Config = Fixtures.Config("tiny"), InputScale = scale });
+
+    [TestMethod]
+    public void AnInputScaleThatOverflowsFloat32IsNamed()
+    {
+        using var encoder = Tiny(scale: 1e38f);
+        var e = Assert.ThrowsExactly<ArgumentException>(() => encoder.Encode(Fixtures.Synthetic(2, 400), 2));
+        StringAssert.Contains(e.Message, "times the input scale 1E+38 overflows float32");
+        StringAssert.Contains(e.Message, "batch row 0, channel");
+    }
+
+    [TestMethod]
+    public void ALongRecordingIsRefusedWithThePointerToWindowing()
+    {
+        using var encoder = Tiny();
+        var signal = new float[19 * 2_000_000]; // 2.8 hours of 19 channels at 200 Hz
+        var e = Assert.ThrowsExactly<ArgumentException>(() => encoder.Encode(signal, 19));
+        StringAssert.Contains(e.Message, "190001 tokens");
+        StringAssert.Contains(e.Message, $"at most {EegDinoInput.MaxTokensPerRecording} tokens per recording");
+        StringAssert.Contains(e.Message, "LoadFromEegRecordings");
+    }
+
+    [TestMethod]
+    public void TheLongestAcceptedRecordingEncodes()
+    {
+        using var encoder = Tiny();
+        int channels = 19, patches = (EegDinoInput.MaxTokensPerRecording - 1) / channels;
+        var encoding = encoder.Encode(Fixtures.Synthetic(channels, patches * 200), channels);
+        Assert.AreEqual(1 + channels * patches, encoding.TokenCount);
+        Assert.IsTrue(encoding.PooledMean.All(float.IsFinite));
+        var e = Assert.ThrowsExactly<ArgumentException>(() => encoder.Encode(Fixtures.Synthetic(channels, (patches + 1) * 200), channels));
+        StringAssert.Contains(e.Message, "one forward pass takes at most");
+    }
+
+    [TestMethod]
+    public void TheChannelCapComesFromTheConfiguration()
+    {
+        var tiny = Fixtures.Config("tiny");
+        var (tensors, _) = EegDino.ML.Weights.SafetensorsReader.Read(Fixtures.Weights("tiny"));
+        // Tiny's channel embedding has 19 slots; a model with 19 slots takes 19 channels and not 20.
+        Assert.AreEqual(19, tiny.NumberOfChannelEmbeddings);
+        Assert.AreEqual(19, tensors["patch_embedding.channel_embedding.weight"].Shape[1]);
+        using var encoder = Tiny();
+        Assert.AreEqual(19, encoder.Encode(Fixtures.Synthetic(19, 200), 19).NumberOfChannels);
+        var e = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => encoder.Encode(Fixtures.Synthetic(20, 200), 20));
+        StringAssert.Contains(e.Message, "numberOfChannels is 20; the model has 19 channel slots");
+    }
+}
