@@ -133,6 +133,42 @@ public sealed class EegDinoEncoder : IDisposable
     }
 
     /// <summary>
+    /// Embeds windows (e.g. from <see cref="Eeg.EegWindower"/>) in forward passes of up to
+    /// <paramref name="batchSize"/> windows of one shape, lazily and in order, computing and copying
+    /// back only the requested vector per window.
+    /// </summary>
+    /// <param name="windows">The windows (signals in microvolts, or in the units <see cref="EegDinoEncoderOptions.InputScale"/> expects).</param>
+    /// <param name="kind"><see cref="EegDinoEmbeddingKind.PooledMean"/> (default) or <see cref="EegDinoEmbeddingKind.GlobalToken"/>.</param>
+    /// <param name="batchSize">Windows per forward pass (default 16).</param>
+    /// <returns>Each window with its embedding of <see cref="EmbeddingDim"/> values.</returns>
+    /// <exception cref="ArgumentException"><paramref name="kind"/> is not a pooled kind, or a window is not accepted.</exception>
+    public IEnumerable<(Eeg.EegWindow Window, float[] Embedding)> EmbedWindows(IEnumerable<Eeg.EegWindow> windows,
+        EegDinoEmbeddingKind kind = EegDinoEmbeddingKind.PooledMean, int batchSize = 16)
+    {
+        ArgumentNullException.ThrowIfNull(windows);
+        ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
+        if (kind is not (EegDinoEmbeddingKind.PooledMean or EegDinoEmbeddingKind.GlobalToken))
+            throw new ArgumentOutOfRangeException(nameof(kind), kind, $"kind is {kind}; one vector per window is PooledMean or GlobalToken.");
+        return EmbedWindowsCore(windows, kind, batchSize);
+    }
+
+    private IEnumerable<(Eeg.EegWindow Window, float[] Embedding)> EmbedWindowsCore(IEnumerable<Eeg.EegWindow> windows, EegDinoEmbeddingKind kind, int batchSize)
+    {
+        var ready = new Queue<(Eeg.EegWindow, float[])>();
+        var batcher = new Corpus.WindowBatcher<int>(_runtime, MLNet.EmbeddingComputation.OutputOf(kind), batchSize, (batch, embeddings, dim) =>
+        {
+            for (int i = 0; i < batch.Count; i++) ready.Enqueue((batch[i].Window, embeddings.AsSpan(i * dim, dim).ToArray()));
+        });
+        foreach (Eeg.EegWindow window in windows)
+        {
+            batcher.Add(0, window);
+            while (ready.Count > 0) yield return ready.Dequeue();
+        }
+        batcher.Flush();
+        while (ready.Count > 0) yield return ready.Dequeue();
+    }
+
+    /// <summary>
     /// Writes the model (encoder, and head if present) as safetensors in the released key names with
     /// its configuration in the metadata, so <see cref="Load(Stream, EegDinoEncoderOptions?)"/> or
     /// <see cref="Load(string, EegDinoEncoderOptions?)"/> reads it back without other information.

@@ -1,4 +1,5 @@
 using System.Globalization;
+using EegDino.ML.Corpus;
 using EegDino.ML.Eeg;
 using EegDino.ML.Samples.Demo;
 using Microsoft.ML;
@@ -94,20 +95,11 @@ internal sealed class DemoCommand : ICommand
             if (cut.Count == 0) throw new UsageException($"{file} ({reader.DurationSeconds} s) is shorter than one {windowSeconds} s window.");
             double inRate = reader.Signals[mapping.SourceIndexes[0]].SamplesPerSecond;
             Say(string.Create(ci, $"{file}: {condition}, {reader.DurationSeconds:F0} s at {inRate:F0} Hz, {mapping.Channels.Count} of 19 electrodes mapped, {reader.Signals.Count(s => !s.IsAnnotation) - mapping.Channels.Count} signals dropped; resampled to {cut[0].SamplesPerSecond:F0} Hz; {cut.Count} windows of {windowSeconds} s every {strideSeconds} s"));
-            int channels = cut[0].Channels.Count, size = cut[0].Signal.Length;
-            const int batch = 16;
-            for (int start = 0; start < cut.Count; start += batch)
+            int channels = cut[0].Channels.Count;
+            foreach (var (w, embedding) in encoder.EmbedWindows(cut))
             {
-                int n = Math.Min(batch, cut.Count - start);
-                var buffer = new float[n * size];
-                for (int i = 0; i < n; i++) cut[start + i].Signal.CopyTo(buffer, i * size);
-                EegDinoEncoding e = encoder.EncodeBatch(buffer, n, channels);
-                for (int i = 0; i < n; i++)
-                {
-                    EegWindow w = cut[start + i];
-                    windows.Add(new DemoWindow(condition, closed, w.StartSeconds, reader.DurationSeconds, e.GetPooledMean(i).ToArray(),
-                        DemoAnalysis.BandPower(w.Signal, channels, w.SamplesPerSecond, 8, 12)));
-                }
+                windows.Add(new DemoWindow(condition, closed, w.StartSeconds, reader.DurationSeconds, embedding,
+                    DemoAnalysis.BandPower(w.Signal, channels, w.SamplesPerSecond, 8, 12)));
             }
         }
         int dim = encoder.EmbeddingDim;

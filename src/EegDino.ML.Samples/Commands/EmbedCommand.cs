@@ -1,3 +1,4 @@
+using EegDino.ML.Corpus;
 using System.Diagnostics;
 using System.Globalization;
 using EegDino.ML.Eeg;
@@ -54,17 +55,17 @@ internal sealed class EmbedCommand : ICommand
         bool present = args.Flag("use-present-channels");
         bool keepParts = args.Flag("keep-parts");
         bool measure = args.Flag("measure");
-        EmbeddingKind kind = args.Optional("embedding") switch
+        EegDinoEmbeddingKind kind = args.Optional("embedding") switch
         {
-            null or "pooled-mean" => EmbeddingKind.PooledMean,
-            "global-token" => EmbeddingKind.GlobalToken,
+            null or "pooled-mean" => EegDinoEmbeddingKind.PooledMean,
+            "global-token" => EegDinoEmbeddingKind.GlobalToken,
             string other => throw new UsageException($"--embedding is '{other}'; pooled-mean or global-token was expected."),
         };
         var modelOptions = ModelOptions.FromArgs(args);
         args.EnsureAllUsed();
         if (args.Positional.Count == 0) throw new UsageException("no FILES-OR-FOLDERS were given.");
 
-        List<EmbeddingInput> inputs = EegEmbeddingJob.FindRecordings(args.Positional);
+        IReadOnlyList<EegRecordingSource> inputs = EegEmbeddingJob.FindRecordings(args.Positional);
         if (inputs.Count == 0) throw new UsageException($"no .edf or .bdf files were found in {string.Join(", ", args.Positional)}.");
 
         var modelInfo = new FileInfo(model);
@@ -129,7 +130,7 @@ internal sealed class EmbedCommand : ICommand
     }
 
     private static EmbeddingJobResult RunJob(EegDinoEncoder encoder, EmbeddingJobOptions options, string output,
-        Func<string, int, IEmbeddingTableWriter> createWriter, List<EmbeddingInput> inputs, CancellationToken token)
+        Func<string, int, IEmbeddingTableWriter> createWriter, IReadOnlyList<EegRecordingSource> inputs, CancellationToken token)
     {
         int failed = 0;
         void ReportFailure(RecordingOutcome o)
@@ -216,7 +217,7 @@ internal sealed class EmbedCommand : ICommand
     /// then <see cref="EegDinoEncoder.EncodeBatch"/> over them in batches of the same size, filled
     /// across recordings as the job does.
     /// </summary>
-    private static BareTiming MeasureBareEncoder(EegDinoEncoder encoder, List<EmbeddingInput> inputs, EmbeddingJobOptions options, List<EegWindow>? preloaded = null)
+    private static BareTiming MeasureBareEncoder(EegDinoEncoder encoder, IReadOnlyList<EegRecordingSource> inputs, EmbeddingJobOptions options, List<EegWindow>? preloaded = null)
     {
         var watch = Stopwatch.StartNew();
         List<EegWindow> windows = preloaded ?? [];

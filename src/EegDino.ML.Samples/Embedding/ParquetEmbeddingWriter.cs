@@ -1,3 +1,4 @@
+using EegDino.ML.Corpus;
 using EegDino.ML.Eeg;
 using Parquet;
 using Parquet.Schema;

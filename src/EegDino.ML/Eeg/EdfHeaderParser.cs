@@ -132,6 +132,9 @@ internal static class EdfHeaderParser
                 i, labels[i], transducers[i], dims[i], pMin, pMax, dMin, dMax, prefilters[i], spr,
                 duration > 0 ? spr / duration : 0, isAnnotation, isAnnotation ? null : EegUnits.MicrovoltsPerUnit(dims[i]));
         }
+        if (duration == 0 && signals.FirstOrDefault(s => !s.IsAnnotation) is { } timed)
+            throw Fail(source, "duration of a data record", durationText,
+                $"a positive number of seconds: signal {timed.Index + 1} ('{timed.Label}') holds samples, so it needs a sampling rate (EDF allows 0 only for files that hold annotations alone)");
         if (plus && !signals.Any(s => s.IsAnnotation))
             throw new EdfFormatException(
                 $"{source}: the 'reserved' field says '{reserved}' but no signal is labelled '{(isBdf ? BdfAnnotationsLabel : EdfAnnotationsLabel)}', which EDF+/BDF+ requires.");

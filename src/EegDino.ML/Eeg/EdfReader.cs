@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Buffers.Binary;
 
 namespace EegDino.ML.Eeg;
@@ -37,6 +38,8 @@ public sealed class EdfReader : IDisposable
     public static EdfReader Open(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
+        if (Directory.Exists(path))
+            throw new EdfFormatException($"'{path}' is a directory, not an EDF/BDF file.");
         var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.RandomAccess);
         try
         {
@@ -212,12 +215,52 @@ public sealed class EdfReader : IDisposable
     {
         CheckRange(signal, firstSample, destination.Length);
         EdfSignal sig = Signals[signal];
+        CheckPhysicalRange(sig, scale);
         double gain = sig.Gain * scale, offset = sig.Offset * scale;
         ForEachChunk(signal, firstSample, destination.Length, (bytes, at) =>
         {
             int n = bytes.Length / _bytesPerSample;
             for (int i = 0; i < n; i++) destination[at + i] = (float)(Decode(bytes, i) * gain + offset);
         });
+    }
+
+    /// <summary>
+    /// The most microvolts a physical minimum or maximum may state: 1e12 uV (one megavolt), far beyond
+    /// any recorder (BioSemi's BDF range is +-262,143 uV), and far enough below float32's 3.4e38 that
+    /// resampling and filtering cannot overflow. A larger range is a corrupt header, not EEG.
+    /// </summary>
+    public const double MaxMicrovolts = 1e12;
+
+    /// <summary>
+    /// Refuses a signal whose physical range cannot be read as float32 values: every digital value the
+    /// format can hold must map to a finite float, and a voltage read in microvolts must stay within
+    /// <see cref="MaxMicrovolts"/>. Such headers otherwise give infinite or NaN samples.
+    /// </summary>
+    private void CheckPhysicalRange(EdfSignal sig, double scale)
+    {
+        bool microvolts = scale != 1.0 || sig.MicrovoltsPerUnit == 1.0;
+        double limit = microvolts ? MaxMicrovolts : float.MaxValue;
+        string unit = microvolts ? "uV" : $"'{sig.PhysicalDimension}'";
+        foreach (var (field, value) in new[] { ("physical minimum", sig.PhysicalMinimum), ("physical maximum", sig.PhysicalMaximum) })
+        {
+            double scaled = value * scale;
+            if (!(Math.Abs(scaled) <= limit))
+            {
+                throw new EdfFormatException(string.Create(CultureInfo.InvariantCulture,
+                    $"{SourceName}: field '{field}' of signal {sig.Index + 1} ('{sig.Label}') is {value:R} {sig.PhysicalDimension} ({scaled:G4} {unit}); a value within +-{limit:G3} {unit} was expected (the header is corrupt)."));
+            }
+        }
+        int low = _bytesPerSample == 2 ? short.MinValue : -8388608, high = _bytesPerSample == 2 ? short.MaxValue : 8388607;
+        double gain = sig.Gain * scale, offset = sig.Offset * scale;
+        foreach (int digital in new[] { low, high })
+        {
+            double value = digital * gain + offset;
+            if (!(Math.Abs(value) <= float.MaxValue))
+            {
+                throw new EdfFormatException(string.Create(CultureInfo.InvariantCulture,
+                    $"{SourceName}: signal {sig.Index + 1} ('{sig.Label}') maps digital {digital} to {value:G4} {unit} (physical {sig.PhysicalMinimum:R} to {sig.PhysicalMaximum:R} for digital {sig.DigitalMinimum} to {sig.DigitalMaximum}), which overflows float32; the header is corrupt."));
+            }
+        }
     }
 
     private int Decode(ReadOnlySpan<byte> bytes, int i) => _bytesPerSample == 2

@@ -1,10 +1,18 @@
 namespace EegDino.ML.Eeg;
 
-/// <summary>A recording to load: a file path and an optional label for all its windows.</summary>
+/// <summary>A recording to load: a file path, an optional label for all its windows, and its name in the output.</summary>
 /// <param name="Path">Path of an .edf or .bdf file.</param>
-/// <param name="Label">Label of every window of this recording (e.g. <c>eyes-open</c>); an
-/// annotation window's own label takes precedence. Null for none.</param>
-public sealed record EegRecordingSource(string Path, string? Label = null);
+/// <param name="Label">Label of every window of this recording (e.g. <c>eyes-open</c>), or null; see
+/// <see cref="Corpus.WindowLabels"/> for how it ranks against annotations.</param>
+public sealed record EegRecordingSource(string Path, string? Label = null)
+{
+    /// <summary>
+    /// The recording's name in the <c>Recording</c> column and in embedding tables: by default the file
+    /// name; recordings found in a folder are named by their path relative to that folder (so that two
+    /// <c>run1.edf</c> in different subfolders stay apart).
+    /// </summary>
+    public string Name { get; init; } = global::System.IO.Path.GetFileName(Path);
+}
 
 /// <summary>Options of <c>mlContext.Data.LoadFromEegRecordings</c>.</summary>
 public sealed class EegLoaderOptions
@@ -38,7 +46,7 @@ public sealed class EegLoaderOptions
 /// <summary>Column names of the <see cref="Microsoft.ML.IDataView"/> made by <c>LoadFromEegRecordings</c>.</summary>
 public static class EegDataColumns
 {
-    /// <summary>Text: the recording's file name.</summary>
+    /// <summary>Text: the recording's name (<see cref="EegRecordingSource.Name"/>: the path relative to the folder it was found in, or the file name).</summary>
     public const string Recording = "Recording";
 
     /// <summary>Double: start of the window in seconds of recording time.</summary>

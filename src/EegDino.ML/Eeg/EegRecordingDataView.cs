@@ -1,3 +1,5 @@
+using System.Globalization;
+using EegDino.ML.Corpus;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 
@@ -13,8 +15,7 @@ internal sealed class EegRecordingDataView : IDataView
 {
     private readonly IReadOnlyList<EegRecordingSource> _sources;
     private readonly EegLoaderOptions _options;
-    private readonly MontageMapper _mapper;
-    private readonly EegWindower _windower;
+    private readonly RecordingWindows _recordings;
     private readonly int _channels, _samples;
     private readonly double _rate;
 
@@ -23,15 +24,8 @@ internal sealed class EegRecordingDataView : IDataView
         if (sources.Count == 0) throw new ArgumentException("No recordings were given.", nameof(sources));
         _sources = sources;
         _options = options;
-        _mapper = new MontageMapper(options.Montage);
-        _windower = new EegWindower(options.Windows);
-        using (EdfReader reader = EdfReader.Open(sources[0].Path))
-        {
-            MontageMapping mapping = _mapper.Map(reader.Signals);
-            _channels = mapping.Channels.Count;
-            _rate = _windower.OutputSamplesPerSecond(reader.Signals[mapping.SourceIndexes[0]].SamplesPerSecond);
-            _samples = _windower.SamplesPerWindow(_rate);
-        }
+        _recordings = new RecordingWindows(options.Montage, options.Windows);
+        (_channels, _samples, _rate, _) = _recordings.ShapeOf(sources[0].Path);
         var b = new DataViewSchema.Builder();
         b.AddColumn(EegDataColumns.Recording, TextDataViewType.Instance);
         b.AddColumn(EegDataColumns.StartSeconds, NumberDataViewType.Double);
@@ -55,30 +49,34 @@ internal sealed class EegRecordingDataView : IDataView
     public DataViewRowCursor[] GetRowCursorSet(IEnumerable<DataViewSchema.Column> columnsNeeded, int n, Random? rand = null) =>
         [GetRowCursor(columnsNeeded, rand)];
 
-    private IEnumerable<(EegWindow Window, string? RecordingLabel)> Windows()
+    /// <summary>
+    /// Every recording's windows in order. A read that reaches the end without a single window because
+    /// every recording is shorter than one window is an error, not an empty view (a trainer would
+    /// otherwise report a misleading count of rows or labels).
+    /// </summary>
+    private IEnumerable<LabelledWindow> Windows()
     {
+        long count = 0;
+        double longest = 0;
+        string? longestName = null;
         foreach (EegRecordingSource source in _sources)
         {
-            EdfReader? reader = null;
-            IEnumerator<EegWindow> windows;
+            IEnumerator<LabelledWindow> windows;
             try
             {
-                reader = EdfReader.Open(source.Path);
-                MontageMapping mapping = _mapper.Map(reader.Signals);
-                double rate = _windower.OutputSamplesPerSecond(reader.Signals[mapping.SourceIndexes[0]].SamplesPerSecond);
-                if (mapping.Channels.Count != _channels || _windower.SamplesPerWindow(rate) != _samples)
+                var (channels, samples, rate, duration) = _recordings.ShapeOf(source.Path);
+                if (duration >= longest) (longest, longestName) = (duration, source.Name);
+                if (channels != _channels || samples != _samples)
                     throw new EegMontageException(
-                        $"{source.Path} gives windows of {mapping.Channels.Count} channels x {_windower.SamplesPerWindow(rate)} samples ({rate} Hz); the data view's Signal column, fixed by {_sources[0].Path}, is {_channels} x {_samples} ({_rate} Hz). Set EegWindowOptions.TargetSamplesPerSecond or load the recordings separately.");
-                windows = _windower.GetWindows(reader, mapping).GetEnumerator();
+                        $"{source.Path} gives windows of {channels} channels x {samples} samples ({rate} Hz); the data view's Signal column, fixed by {_sources[0].Path}, is {_channels} x {_samples} ({_rate} Hz). Set EegWindowOptions.TargetSamplesPerSecond or load the recordings separately.");
+                windows = _recordings.Read(source).GetEnumerator();
             }
             catch (Exception e) when (Skippable(e))
             {
-                reader?.Dispose();
                 _options.RecordingSkipped?.Invoke(source.Path, e);
                 continue;
             }
 
-            using (reader)
             using (windows)
             {
                 while (true)
@@ -92,15 +90,20 @@ internal sealed class EegRecordingDataView : IDataView
                         _options.RecordingSkipped?.Invoke(source.Path, e);
                         break;
                     }
-                    EegWindow w = windows.Current;
-                    if (_options.SkipFlaggedWindows && w.IsFlagged) continue;
-                    yield return (w, source.Label);
+                    LabelledWindow w = windows.Current;
+                    count++;
+                    if (_options.SkipFlaggedWindows && w.Window.IsFlagged) continue;
+                    yield return w;
                 }
             }
         }
+        if (count == 0 && longestName is not null && longest < _options.Windows.WindowSeconds)
+        {
+            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
+                $"No window fits: every recording is shorter than one {_options.Windows.WindowSeconds:R}-s window (the longest, {longestName}, is {longest:0.###} s). Choose a shorter EegWindowOptions.WindowSeconds."));
+        }
     }
 
-    /// <summary>Errors of one recording that <see cref="EegLoaderOptions.SkipUnreadableRecordings"/> turns into a skip.</summary>
     private bool Skippable(Exception e) =>
         _options.SkipUnreadableRecordings && e is EegDinoException or IOException or UnauthorizedAccessException;
 
@@ -108,8 +111,8 @@ internal sealed class EegRecordingDataView : IDataView
     {
         private readonly EegRecordingDataView _parent;
         private readonly bool[] _active;
-        private readonly IEnumerator<(EegWindow Window, string? RecordingLabel)> _windows;
-        private (EegWindow Window, string? RecordingLabel) _current;
+        private readonly IEnumerator<LabelledWindow> _windows;
+        private LabelledWindow _current;
         private long _position = -1;
         private bool _done;
 
@@ -152,10 +155,9 @@ internal sealed class EegRecordingDataView : IDataView
                 throw new InvalidOperationException($"Column '{column.Name}' is not active in this cursor; request it in columnsNeeded.");
             Delegate getter = column.Name switch
             {
-                EegDataColumns.Recording => (ValueGetter<ReadOnlyMemory<char>>)((ref ReadOnlyMemory<char> v) => v = Current.Recording.AsMemory()),
+                EegDataColumns.Recording => (ValueGetter<ReadOnlyMemory<char>>)((ref ReadOnlyMemory<char> v) => v = CurrentRow.Recording.AsMemory()),
                 EegDataColumns.StartSeconds => (ValueGetter<double>)((ref double v) => v = Current.StartSeconds),
-                EegDataColumns.Label => (ValueGetter<ReadOnlyMemory<char>>)((ref ReadOnlyMemory<char> v) =>
-                    v = (Current.Label ?? _current.RecordingLabel ?? "").AsMemory()),
+                EegDataColumns.Label => (ValueGetter<ReadOnlyMemory<char>>)((ref ReadOnlyMemory<char> v) => v = CurrentRow.Label.AsMemory()),
                 EegDataColumns.Signal => (ValueGetter<VBuffer<float>>)((ref VBuffer<float> v) =>
                 {
                     float[] s = Current.Signal;
@@ -172,9 +174,11 @@ internal sealed class EegRecordingDataView : IDataView
                 $"Column '{column.Name}' has type {column.Type}; a getter of {typeof(TValue).Name} was requested.");
         }
 
-        private EegWindow Current => _position >= 0 && !_done
-            ? _current.Window
+        private LabelledWindow CurrentRow => _position >= 0 && !_done
+            ? _current
             : throw new InvalidOperationException("The cursor is not on a row; call MoveNext first.");
+
+        private EegWindow Current => CurrentRow.Window;
 
         protected override void Dispose(bool disposing)
         {

@@ -125,8 +125,28 @@ public sealed class EegWindower
             throw new ArgumentOutOfRangeException(nameof(options), $"WindowSeconds is {_options.WindowSeconds}; a positive number of seconds was expected.");
         if (!(_options.StrideSeconds > 0) || double.IsInfinity(_options.StrideSeconds))
             throw new ArgumentOutOfRangeException(nameof(options), $"StrideSeconds is {_options.StrideSeconds}; a positive number of seconds was expected.");
-        if (_options.TargetSamplesPerSecond is { } r && !(r > 0))
+        if (_options.TargetSamplesPerSecond is { } r && (!(r > 0) || double.IsInfinity(r)))
             throw new ArgumentOutOfRangeException(nameof(options), $"TargetSamplesPerSecond is {r}; a positive rate or null was expected.");
+        if (_options.TargetSamplesPerSecond is { } rate) CheckWindowSamples(rate);
+    }
+
+    /// <summary>The most samples one window may have: 2^24 (23 h at 200 Hz), so that windows of any channel count fit a vector.</summary>
+    public const int MaxSamplesPerWindow = 1 << 24;
+
+    /// <summary>Refuses a window length that gives no sample, or more than <see cref="MaxSamplesPerWindow"/>, at <paramref name="rate"/>.</summary>
+    internal void CheckWindowSamples(double rate)
+    {
+        double samples = Math.Round(_options.WindowSeconds * rate, MidpointRounding.AwayFromZero);
+        if (samples < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(EegWindowOptions.WindowSeconds), string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"WindowSeconds is {_options.WindowSeconds:R}, which is {samples} samples at {rate:0.###} Hz; at least one sample ({1 / rate:G3} s) is needed (EEG-DINO reads 1-s patches: 1 s or more is typical)."));
+        }
+        if (samples > MaxSamplesPerWindow)
+        {
+            throw new ArgumentOutOfRangeException(nameof(EegWindowOptions.WindowSeconds), string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"WindowSeconds is {_options.WindowSeconds:R}, which is {samples:G4} samples at {rate:0.###} Hz; at most {MaxSamplesPerWindow} samples ({MaxSamplesPerWindow / rate / 3600:0.#} h) per window are supported."));
+        }
     }
 
     /// <summary>The options in use.</summary>
@@ -200,6 +220,7 @@ public sealed class EegWindower
             {
                 _outputLength = _inputLength;
             }
+            windower.CheckWindowSamples(_outRate);
             _windowSamples = windower.SamplesPerWindow(_outRate);
             // Digital limits in microvolts, half a step inside, for the saturation test.
             _railLow = new double[_sources.Length];

@@ -1,3 +1,4 @@
+using EegDino.ML.Corpus;
 using EegDino.ML.Eeg;
 using Microsoft.ML;
 
@@ -12,7 +13,8 @@ public static partial class EegDinoCatalog
     /// converted to microvolts, resampled to 200 Hz and cut into windows.
     /// </summary>
     /// <param name="catalog">The data catalog (<c>mlContext.Data</c>).</param>
-    /// <param name="paths">Files, or folders searched recursively for <c>*.edf</c> and <c>*.bdf</c> (in ordinal name order).</param>
+    /// <param name="paths">Files, or folders searched recursively for <c>*.edf</c> and <c>*.bdf</c> (in ordinal order of their
+    /// path relative to the folder, which is also their name in the <c>Recording</c> column).</param>
     /// <param name="windowSeconds">Window length in seconds (10 s = 10 patches).</param>
     /// <param name="strideSeconds">Step between window starts in seconds; null for <paramref name="windowSeconds"/> (adjacent windows).</param>
     /// <param name="useOnlyPresentChannels">False: a recording lacking one of the 19 electrodes is an
@@ -41,7 +43,7 @@ public static partial class EegDinoCatalog
             Montage = new MontageOptions { UseOnlyPresentChannels = useOnlyPresentChannels },
             Windows = new EegWindowOptions { WindowSeconds = windowSeconds, StrideSeconds = strideSeconds ?? windowSeconds },
         };
-        return catalog.LoadFromEegRecordings(ExpandPaths(paths).Select(p => new EegRecordingSource(p)), options);
+        return catalog.LoadFromEegRecordings(RecordingDiscovery.Find(paths), options);
     }
 
     /// <summary>
@@ -62,21 +64,5 @@ public static partial class EegDinoCatalog
             if (r is null || string.IsNullOrEmpty(r.Path)) throw new ArgumentException("A recording has no path.", nameof(recordings));
         if (list.Count == 0) throw new ArgumentException("recordings is empty; at least one EDF/BDF file is needed.", nameof(recordings));
         return new EegRecordingDataView(list, options);
-    }
-
-    private static IEnumerable<string> ExpandPaths(IEnumerable<string> paths)
-    {
-        foreach (string p in paths)
-        {
-            if (Directory.Exists(p))
-            {
-                foreach (string f in Directory.EnumerateFiles(p, "*", SearchOption.AllDirectories)
-                             .Where(f => f.EndsWith(".edf", StringComparison.OrdinalIgnoreCase) || f.EndsWith(".bdf", StringComparison.OrdinalIgnoreCase))
-                             .Order(StringComparer.Ordinal))
-                    yield return f;
-            }
-            else if (File.Exists(p)) yield return p;
-            else throw new FileNotFoundException($"'{p}' is neither a file nor a folder.", p);
-        }
     }
 }

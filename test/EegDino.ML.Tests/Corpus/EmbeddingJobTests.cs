@@ -1,8 +1,9 @@
+using EegDino.ML.Corpus;
 using System.Globalization;
 using EegDino.ML.Eeg;
 using EegDino.ML.Tests.Eeg;
 
-namespace EegDino.ML.Tests.Samples;
+namespace EegDino.ML.Tests.Corpus;
 
 /// <summary>
 /// The resumable corpus embedding job behind <c>eegdino embed</c>: rows equal the bare encoder's,
@@ -209,11 +210,11 @@ public sealed class EmbeddingJobTests
     public void FixedWindowLabelIsTheMostOverlappingAnnotation()
     {
         EdfAnnotation[] annotations = [new(0, 4.2, "T0"), new(4.2, 4.1, "T2"), new(8.3, 4.2, "T0"), new(20, 0, "marker")];
-        Assert.AreEqual("T0", EegEmbeddingJob.LabelOf(annotations, 0, 4));
-        Assert.AreEqual("T2", EegEmbeddingJob.LabelOf(annotations, 4, 4));
-        Assert.AreEqual("T0", EegEmbeddingJob.LabelOf(annotations, 7, 4), "1.3 s of T2 against 2.7 s of T0");
-        Assert.AreEqual("marker", EegEmbeddingJob.LabelOf(annotations, 18, 4), "a zero-duration annotation inside the window");
-        Assert.AreEqual("", EegEmbeddingJob.LabelOf(annotations, 30, 4));
+        Assert.AreEqual("T0", WindowLabels.Overlapping(annotations, 0, 4));
+        Assert.AreEqual("T2", WindowLabels.Overlapping(annotations, 4, 4));
+        Assert.AreEqual("T0", WindowLabels.Overlapping(annotations, 7, 4), "1.3 s of T2 against 2.7 s of T0");
+        Assert.AreEqual("marker", WindowLabels.Overlapping(annotations, 18, 4), "a zero-duration annotation inside the window");
+        Assert.AreEqual("", WindowLabels.Overlapping(annotations, 30, 4));
     }
 
     [TestMethod]
