@@ -85,7 +85,8 @@ public sealed class EegEmbeddingJob
     public static IReadOnlyList<EegRecordingSource> FindRecordings(IEnumerable<string> filesOrFolders) => RecordingDiscovery.Find(filesOrFolders);
 
     /// <summary>Runs the job: embeds what is not done yet, then assembles the output.</summary>
-    /// <param name="inputs">The recordings, in output order (names as in <see cref="EegRecordingSource.Name"/>).</param>
+    /// <param name="inputs">The recordings, in output order (names as in <see cref="EegRecordingSource.Name"/>);
+    /// with <see cref="EmbeddingJobOptions.Shard"/>, the whole corpus, of which the shard's share is embedded.</param>
     /// <param name="cancellationToken">Stops after the current batch; finished recordings stay done.</param>
     /// <returns>The summary.</returns>
     /// <exception cref="ArgumentException">An output file would replace an input.</exception>
@@ -96,6 +97,7 @@ public sealed class EegEmbeddingJob
         ArgumentNullException.ThrowIfNull(inputs);
         var watch = Stopwatch.StartNew();
         _paths.CheckNotAnInput(inputs);
+        if (_options.Shard is { } shard) inputs = shard.Select(inputs);
         Directory.CreateDirectory(Path.GetDirectoryName(_paths.Output)!);
         using var outputLock = OutputLock.Acquire(_paths.Lock, _paths.Output);
         string settings = SettingsJson();
@@ -162,7 +164,7 @@ public sealed class EegEmbeddingJob
     private string SettingsJson()
     {
         var w = _options.Windows;
-        return JsonSerializer.Serialize(new Dictionary<string, object?>
+        var settings = new Dictionary<string, object?>
         {
             ["window_seconds"] = w.WindowSeconds,
             ["stride_seconds"] = w.StrideSeconds,
@@ -174,7 +176,10 @@ public sealed class EegEmbeddingJob
             ["use_present_channels"] = _options.Montage.UseOnlyPresentChannels,
             ["embedding"] = _options.Embedding.ToString(),
             ["model"] = _options.ModelIdentity,
-        });
+        };
+        // Only sharded runs carry the count, so that logs of unsharded runs written before shards existed still resume.
+        if (_options.Shard is { } shard) settings["shard_count"] = shard.Count;
+        return JsonSerializer.Serialize(settings);
     }
 
     // ---- the pipeline -------------------------------------------------------------------------

@@ -29,6 +29,14 @@ public sealed class EmbeddingJobOptions
     /// </summary>
     public string ModelIdentity { get; init; } = "";
 
+    /// <summary>
+    /// This process's share of the corpus, or null (default) for all of it. With a shard,
+    /// <see cref="EegEmbeddingJob.Run"/> takes the whole list and embeds only the shard's recordings
+    /// (<see cref="EmbeddingShard.Select"/>); the shard count is part of the settings fingerprint, so
+    /// parts of differently split runs cannot be mixed in one dataset.
+    /// </summary>
+    public EmbeddingShard? Shard { get; init; }
+
     /// <summary>Checks the options, naming the one out of range.</summary>
     internal void Validate()
     {
