@@ -56,9 +56,9 @@ public sealed record EmbeddingShard
         ArgumentNullException.ThrowIfNull(text);
         environment ??= Environment.GetEnvironmentVariable;
         if (text.Trim().Equals("auto", StringComparison.OrdinalIgnoreCase)) return FromScheduler(shards, environment);
-        string[] parts = text.Split('/');
-        if (parts.Length != 2 || !int.TryParse(parts[0], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int k)
-            || !int.TryParse(parts[1], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int n))
+        string[] parts = text.Trim().Split('/');
+        if (parts.Length != 2 || !int.TryParse(parts[0], NumberStyles.AllowLeadingSign | NumberStyles.AllowTrailingWhite | NumberStyles.AllowLeadingWhite, CultureInfo.InvariantCulture, out int k)
+            || !int.TryParse(parts[1], NumberStyles.AllowLeadingSign | NumberStyles.AllowTrailingWhite | NumberStyles.AllowLeadingWhite, CultureInfo.InvariantCulture, out int n))
             throw new ArgumentException($"The shard is '{text}'; K/N (e.g. 0/3, K from 0) or auto was expected.", nameof(text));
         if (shards is int given && given != n)
             throw new ArgumentException($"The shard '{text}' says {n} shards but the shard count is {given}.", nameof(text));
