@@ -124,6 +124,7 @@ internal sealed class EegDinoRuntime
         {
             if (!cuda.is_available())
                 throw new EegDinoException($"Device '{name}' was asked for, but CUDA is not available: the application needs the TorchSharp CUDA backend package (e.g. TorchSharp-cuda-linux) and a CUDA device.");
+            if (normalised == "cuda:auto") return new Device(LocalGpu(cuda.device_count(), Environment.GetEnvironmentVariable));
             if (normalised.Length > 5)
             {
                 if (!int.TryParse(normalised.AsSpan(5), NumberStyles.None, CultureInfo.InvariantCulture, out int index))
@@ -134,7 +135,28 @@ internal sealed class EegDinoRuntime
             }
             return new Device(normalised);
         }
-        throw new ArgumentException($"Device is '{name}'; expected \"cpu\", \"cuda\", \"cuda:N\" or \"mps\".", nameof(name));
+        throw new ArgumentException($"Device is '{name}'; expected \"cpu\", \"cuda\", \"cuda:N\", \"cuda:auto\" or \"mps\".", nameof(name));
+    }
+
+    /// <summary>
+    /// The GPU of this process for <c>"cuda:auto"</c>, one process per GPU: when the scheduler already
+    /// gave the process its own GPU (<c>CUDA_VISIBLE_DEVICES</c> naming one device, as Slurm's
+    /// <c>--gpus-per-task=1</c> and Kubernetes device plugins do), that one (<c>cuda:0</c>); else the
+    /// local rank's (<c>SLURM_LOCALID</c>, then <c>LOCAL_RANK</c>) modulo the visible count; else <c>cuda:0</c>.
+    /// </summary>
+    internal static string LocalGpu(int visible, Func<string, string?> environment)
+    {
+        string? devices = environment("CUDA_VISIBLE_DEVICES");
+        if (devices is not null && devices.Split(',', StringSplitOptions.RemoveEmptyEntries).Length == 1) return "cuda:0";
+        foreach (string name in new[] { "SLURM_LOCALID", "LOCAL_RANK" })
+        {
+            string? value = environment(name);
+            if (value is null) continue;
+            if (!int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out int rank))
+                throw new ArgumentException($"Device is \"cuda:auto\" and {name} is '{value}'; a whole number >= 0 was expected.");
+            return string.Create(CultureInfo.InvariantCulture, $"cuda:{rank % Math.Max(1, visible)}");
+        }
+        return "cuda:0";
     }
 
     /// <summary>A new lease on this network.</summary>

@@ -55,3 +55,23 @@ public sealed class InputHardeningTests
         StringAssert.Contains(e.Message, "numberOfChannels is 20; the model has 19 channel slots");
     }
 }
+
+/// <summary>"cuda:auto": one process per GPU, from the scheduler's variables.</summary>
+[TestClass]
+public sealed class LocalGpuTests
+{
+    private static Func<string, string?> Env(params (string Name, string Value)[] vars) => name => vars.FirstOrDefault(v => v.Name == name).Value;
+
+    [TestMethod]
+    public void TheLocalRankPicksTheGpu()
+    {
+        Assert.AreEqual("cuda:0", EegDinoRuntime.LocalGpu(2, Env()));
+        Assert.AreEqual("cuda:1", EegDinoRuntime.LocalGpu(2, Env(("SLURM_LOCALID", "1"))));
+        Assert.AreEqual("cuda:1", EegDinoRuntime.LocalGpu(2, Env(("SLURM_LOCALID", "3"))));
+        Assert.AreEqual("cuda:1", EegDinoRuntime.LocalGpu(4, Env(("LOCAL_RANK", "1"))));
+        // The scheduler bound the process to one GPU: it is device 0 of what the process sees.
+        Assert.AreEqual("cuda:0", EegDinoRuntime.LocalGpu(1, Env(("CUDA_VISIBLE_DEVICES", "3"), ("SLURM_LOCALID", "3"))));
+        Assert.AreEqual("cuda:1", EegDinoRuntime.LocalGpu(2, Env(("CUDA_VISIBLE_DEVICES", "2,3"), ("SLURM_LOCALID", "1"))));
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => EegDinoRuntime.LocalGpu(2, Env(("SLURM_LOCALID", "x")))).Message, "SLURM_LOCALID is 'x'");
+    }
+}
