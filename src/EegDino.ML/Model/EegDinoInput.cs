@@ -56,7 +56,7 @@ internal static class EegDinoInput
                 "Cut long recordings into windows: EegWindower, mlContext.Data.LoadFromEegRecordings with EegWindowOptions, or eegdino embed.", nameof(signals));
         }
 
-        int bad = IndexOfNonFinite(signals);
+        var (bad, maxAbs) = Scan(signals);
         if (bad >= 0)
         {
             var (row, channel, sample) = Locate(bad, numberOfChannels, samples);
@@ -64,8 +64,6 @@ internal static class EegDinoInput
                 $"The signal holds {signals[bad]} at batch row {row}, channel {channel}, sample {sample}; EEG-DINO needs finite values (interpolate or drop bad segments first).",
                 nameof(signals));
         }
-        float maxAbs = 0;
-        foreach (float v in signals) maxAbs = Math.Max(maxAbs, Math.Abs(v));
         if ((double)maxAbs * inputScale > float.MaxValue)
         {
             int at = IndexOfAbs(signals, maxAbs);
@@ -81,25 +79,68 @@ internal static class EegDinoInput
     /// The checked batch as a scaled float32 tensor <c>[B, C, T]</c> on <paramref name="device"/>, in
     /// the caller's dispose scope.
     /// </summary>
-    public static Tensor ToTensor(float[] signals, int batchSize, int numberOfChannels, EegDinoConfig config, float inputScale, Device device) =>
-        ToTensor(signals, Check(signals, batchSize, numberOfChannels, config, inputScale), inputScale, device);
+    public static Tensor ToTensor(ReadOnlySpan<float> signals, int batchSize, int numberOfChannels, EegDinoConfig config, float inputScale, Device device) =>
+        ToTensor(signals, Check(signals, batchSize, numberOfChannels, config, inputScale), inputScale, device, null);
 
-    /// <summary>An input already checked by <see cref="Check"/> as a scaled tensor, in the caller's dispose scope.</summary>
-    public static Tensor ToTensor(float[] signals, CheckedInput layout, float inputScale, Device device)
+    /// <summary>
+    /// An input already checked by <see cref="Check"/> as a scaled tensor on the device, in the
+    /// caller's dispose scope; <paramref name="staging"/> (a runtime's) reuses a pinned buffer on GPUs.
+    /// </summary>
+    public static Tensor ToTensor(ReadOnlySpan<float> signals, CheckedInput layout, float inputScale, Device device, HostStaging? staging)
     {
-        Tensor input = tensor(signals, [layout.BatchSize, layout.NumberOfChannels, layout.SamplesPerChannel], dtype: ScalarType.Float32);
-        Tensor onDevice = device.type == DeviceType.CPU ? input : input.to(device);
+        long[] shape = [layout.BatchSize, layout.NumberOfChannels, layout.SamplesPerChannel];
+        Tensor onDevice;
+        if (staging is not null)
+        {
+            onDevice = staging.Upload(signals, shape, device);
+        }
+        else
+        {
+            Tensor host = empty(shape, ScalarType.Float32);
+            System.Runtime.InteropServices.MemoryMarshal.AsBytes(signals).CopyTo(host.bytes);
+            onDevice = device.type == DeviceType.CPU ? host : host.to(device);
+        }
         return inputScale == 1f ? onDevice : TorchScalars.Multiply(onDevice, inputScale);
     }
 
     /// <summary>The index of the first NaN or infinity in <paramref name="values"/>, or -1.</summary>
-    public static int IndexOfNonFinite(ReadOnlySpan<float> values)
+    public static int IndexOfNonFinite(ReadOnlySpan<float> values) => Scan(values).FirstNonFinite;
+
+    /// <summary>
+    /// One vectorised pass: the index of the first NaN or infinity (-1 if none) and the largest
+    /// magnitude. Why vectorised: on a GPU the forward pass of a batch of 64 windows takes about as
+    /// long as a scalar scan of its 2.4 million samples would, and every batch is scanned.
+    /// </summary>
+    public static (int FirstNonFinite, float LargestMagnitude) Scan(ReadOnlySpan<float> values)
     {
-        for (int i = 0; i < values.Length; i++)
+        var max = System.Numerics.Vector<float>.Zero;
+        var limit = new System.Numerics.Vector<float>(float.MaxValue);
+        int width = System.Numerics.Vector<float>.Count, i = 0;
+        ReadOnlySpan<System.Numerics.Vector<float>> vectors = System.Runtime.InteropServices.MemoryMarshal.Cast<float, System.Numerics.Vector<float>>(values);
+        for (int v = 0; v < vectors.Length; v++, i += width)
         {
-            if (!float.IsFinite(values[i])) return i;
+            var magnitude = System.Numerics.Vector.Abs(vectors[v]);
+            // NaN compares false and infinity exceeds the limit: either leaves a lane unset.
+            if (!System.Numerics.Vector.LessThanOrEqualAll(magnitude, limit)) return (i + First(values.Slice(i, width)), float.NaN);
+            max = System.Numerics.Vector.Max(max, magnitude);
         }
-        return -1;
+        float largest = 0;
+        for (int lane = 0; lane < width; lane++) largest = Math.Max(largest, max[lane]);
+        for (; i < values.Length; i++)
+        {
+            if (!float.IsFinite(values[i])) return (i, float.NaN);
+            largest = Math.Max(largest, Math.Abs(values[i]));
+        }
+        return (-1, largest);
+
+        static int First(ReadOnlySpan<float> span)
+        {
+            for (int k = 0; k < span.Length; k++)
+            {
+                if (!float.IsFinite(span[k])) return k;
+            }
+            return 0;
+        }
     }
 
     private static (int Row, int Channel, int Sample) Locate(int index, int channels, int samples) =>

@@ -39,6 +39,7 @@ internal enum EncoderOutput
 internal sealed class EegDinoRuntime
 {
     private readonly object _gate = new();
+    private readonly HostStaging _staging = new();
     private int _leases;
     private bool _freed;
 
@@ -178,7 +179,9 @@ internal sealed class EegDinoRuntime
         {
             if (--_leases > 0 || _freed) return;
             _freed = true;
-            if (!finalizing) Network.Dispose();
+            if (finalizing) return;
+            Network.Dispose();
+            _staging.Dispose();
         }
     }
 
@@ -222,13 +225,12 @@ internal sealed class EegDinoRuntime
     /// <exception cref="EegDinoException">The network produced NaN or infinity.</exception>
     public void Compute(ReadOnlySpan<float> signals, int batchSize, int numberOfChannels, EncoderOutput output, Span<float> destination)
     {
-        float[] input = signals.ToArray(); // the tensor is made from this array: the only copy before it
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_freed, this);
             using var noGrad = no_grad();
             using var scope = NewDisposeScope();
-            var (tokens, info) = Forward(input, batchSize, numberOfChannels);
+            var (tokens, info) = Forward(signals, batchSize, numberOfChannels);
             CopyOut(Select(tokens, output, numberOfChannels), output, info, destination);
         }
     }
@@ -236,10 +238,12 @@ internal sealed class EegDinoRuntime
     /// <summary>One forward pass giving every token, the global token, the pooled mean and, with a head, the logits.</summary>
     public EegDinoEncoding Encode(ReadOnlySpan<float> signals, int batchSize, int numberOfChannels)
     {
-        float[] input = signals.ToArray();
-        return Run(() =>
+        lock (_gate)
         {
-            var (tokens, info) = Forward(input, batchSize, numberOfChannels);
+            ObjectDisposedException.ThrowIf(_freed, this);
+            using var noGrad = no_grad();
+            using var scope = NewDisposeScope();
+            var (tokens, info) = Forward(signals, batchSize, numberOfChannels);
             int count = (int)tokens.shape[1], dim = (int)tokens.shape[2];
             var all = new float[(long)batchSize * count * dim];
             var global = new float[batchSize * dim];
@@ -255,11 +259,11 @@ internal sealed class EegDinoRuntime
             }
             int g = Config.NumberOfGlobalTokens;
             return new EegDinoEncoding(batchSize, numberOfChannels, (count - g) / numberOfChannels, dim, g, all, global, pooled, logits);
-        });
+        }
     }
 
     /// <summary>The checked, scaled input tensor of a batch, in the caller's dispose scope (for callers that tap the network inside <see cref="Run"/>).</summary>
-    public Tensor ToInputTensor(float[] signals, int batchSize, int numberOfChannels) =>
+    public Tensor ToInputTensor(ReadOnlySpan<float> signals, int batchSize, int numberOfChannels) =>
         EegDinoInput.ToTensor(signals, batchSize, numberOfChannels, Config, Options.InputScale, Device);
 
     /// <summary>The encoding of encoder output <paramref name="tokens"/> <c>[B, G + C*P, D]</c> (inside <see cref="Run"/>).</summary>
@@ -274,10 +278,10 @@ internal sealed class EegDinoRuntime
     /// <summary>Facts about one batch for error messages.</summary>
     private readonly record struct BatchInfo(int BatchSize, float LargestScaledSample);
 
-    private (Tensor Tokens, BatchInfo Info) Forward(float[] signals, int batchSize, int numberOfChannels)
+    private (Tensor Tokens, BatchInfo Info) Forward(ReadOnlySpan<float> signals, int batchSize, int numberOfChannels)
     {
         var checkedInput = EegDinoInput.Check(signals, batchSize, numberOfChannels, Config, Options.InputScale);
-        Tensor input = EegDinoInput.ToTensor(signals, checkedInput, Options.InputScale, Device);
+        Tensor input = EegDinoInput.ToTensor(signals, checkedInput, Options.InputScale, Device, _staging);
         ForwardObserver?.Invoke(batchSize);
         Tensor tokens = Network.Encode(input, null);
         return (tokens, new BatchInfo(batchSize, checkedInput.LargestMagnitude * Options.InputScale));
@@ -301,11 +305,9 @@ internal sealed class EegDinoRuntime
     /// <summary>Copies <paramref name="result"/> into <paramref name="destination"/>; NaN or infinity there is an error, never a result.</summary>
     private void CopyOut(Tensor result, EncoderOutput output, BatchInfo info, Span<float> destination)
     {
-        Tensor host = result.to(ScalarType.Float32, CPU).contiguous();
-        var values = host.data<float>();
-        if (values.Count != destination.Length)
-            throw new ArgumentException($"The {output} output has {values.Count} values; the destination holds {destination.Length}.", nameof(destination));
-        values.CopyTo(destination, 0, 0);
+        if (result.numel() != destination.Length)
+            throw new ArgumentException($"The {output} output has {result.numel()} values; the destination holds {destination.Length}.", nameof(destination));
+        HostStaging.Download(result, destination);
         for (int i = 0; i < destination.Length; i++)
         {
             if (float.IsFinite(destination[i])) continue;
