@@ -1,3 +1,4 @@
+using EegDino.ML.MLNet.Internals;
 using EegDino.ML.Tests.Training;
 using EegDino.ML.Tests.Weights;
 using EegDino.ML.Weights;
@@ -41,15 +42,18 @@ internal static class ModelZipTestData
     /// <summary>The classifier zip's input rows: 4 rhythm rows (16 x 400), seed 11.</summary>
     public static List<RhythmData.Row> ClassifierRows() => RhythmData.Rows(4, seed: 11);
 
-    /// <summary>Writes both zips and their expected outputs into <paramref name="folder"/>.</summary>
+    /// <summary>
+    /// Writes both zips and their expected outputs into <paramref name="folder"/>, named by the
+    /// persistence versions today's code writes (<c>embedding-pipeline-0x00010002.zip</c>...).
+    /// </summary>
     public static void WriteAll(string folder)
     {
         Directory.CreateDirectory(folder);
-        WriteEmbeddingPipeline(folder);
-        WriteClassifier(folder);
+        WriteEmbeddingPipeline(folder, "embedding-pipeline-" + ModelZipFormat.Text(EegDinoEmbeddingTransformer.PersistenceFormat.VersionWritten));
+        WriteClassifier(folder, "classifier-" + ModelZipFormat.Text(EegDinoClassificationTransformer.PersistenceFormat.VersionWritten));
     }
 
-    private static void WriteEmbeddingPipeline(string folder)
+    private static void WriteEmbeddingPipeline(string folder, string name)
     {
         var ml = new MLContext(seed: 1);
         IDataView data = TinyModel.Load(ml, TinyModel.FixtureRows());
@@ -62,8 +66,8 @@ internal static class ModelZipTestData
             IDataView scored = model.Transform(data);
             float[][] embeddings = SignalData.ReadEmbeddings(scored).ToArray();
             float[] scores = scored.GetColumn<float>("Score").ToArray();
-            ml.Model.Save(model, data.Schema, Path.Combine(folder, EmbeddingPipeline + ".zip"));
-            SafetensorsWriter.Write(Path.Combine(folder, EmbeddingPipeline + ".expected.safetensors"), new Dictionary<string, WeightTensor>
+            ml.Model.Save(model, data.Schema, Path.Combine(folder, name + ".zip"));
+            SafetensorsWriter.Write(Path.Combine(folder, name + ".expected.safetensors"), new Dictionary<string, WeightTensor>
             {
                 ["embedding"] = new([embeddings.Length, embeddings[0].Length], [.. embeddings.SelectMany(e => e)]),
                 ["score"] = new([scores.Length], scores),
@@ -75,7 +79,7 @@ internal static class ModelZipTestData
         }
     }
 
-    private static void WriteClassifier(string folder)
+    private static void WriteClassifier(string folder, string name)
     {
         var ml = new MLContext(seed: 1);
         IDataView train = RhythmData.Load(ml, RhythmData.Rows(8, seed: 5));
@@ -84,8 +88,8 @@ internal static class ModelZipTestData
         using var model = ml.MulticlassClassification.Trainers.EegDino(options).Fit(train);
         var rows = ClassifierRows();
         float[][] scores = RhythmData.Scores(model.Transform(RhythmData.Load(ml, rows))).ToArray();
-        ml.Model.Save(model, train.Schema, Path.Combine(folder, Classifier + ".zip"));
-        SafetensorsWriter.Write(Path.Combine(folder, Classifier + ".expected.safetensors"), new Dictionary<string, WeightTensor>
+        ml.Model.Save(model, train.Schema, Path.Combine(folder, name + ".zip"));
+        SafetensorsWriter.Write(Path.Combine(folder, name + ".expected.safetensors"), new Dictionary<string, WeightTensor>
         {
             ["input"] = new([rows.Count, RhythmData.Size], [.. rows.SelectMany(r => r.Signal)]),
             ["score"] = new([scores.Length, scores[0].Length], [.. scores.SelectMany(s => s)]),
