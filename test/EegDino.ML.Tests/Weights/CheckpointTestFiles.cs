@@ -39,6 +39,33 @@ internal static class CheckpointTestFiles
         return result;
     }
 
+    /// <summary>
+    /// Reads a reference file's F64 tensors exactly and its F32 ones widened (the fixtures' io
+    /// files), without the library's reader: references must not depend on the code they check.
+    /// </summary>
+    public static Dictionary<string, (long[] Shape, double[] Data)> ReadSafetensorsAsDouble(string path)
+    {
+        byte[] file = File.ReadAllBytes(path);
+        long n = BinaryPrimitives.ReadInt64LittleEndian(file);
+        using var header = JsonDocument.Parse(file.AsMemory(8, (int)n));
+        var result = new Dictionary<string, (long[], double[])>(StringComparer.Ordinal);
+        foreach (var p in header.RootElement.EnumerateObject())
+        {
+            if (p.Name == "__metadata__") continue;
+            string dtype = p.Value.GetProperty("dtype").GetString()!;
+            long[] shape = p.Value.GetProperty("shape").EnumerateArray().Select(e => e.GetInt64()).ToArray();
+            var offsets = p.Value.GetProperty("data_offsets").EnumerateArray().Select(e => e.GetInt32()).ToArray();
+            var bytes = file.AsSpan(8 + (int)n + offsets[0], offsets[1] - offsets[0]);
+            result[p.Name] = (shape, dtype switch
+            {
+                "F64" => MemoryMarshal.Cast<byte, double>(bytes).ToArray(),
+                "F32" => MemoryMarshal.Cast<byte, float>(bytes).ToArray().Select(v => (double)v).ToArray(),
+                _ => throw new AssertFailedException($"{path}: tensor '{p.Name}' is {dtype}; the reference reader takes F64 and F32."),
+            });
+        }
+        return result;
+    }
+
     /// <summary>The records of a zip, in order.</summary>
     public static List<(string Name, byte[] Data)> ReadZip(byte[] zip)
     {

@@ -1,6 +1,4 @@
-using System.Buffers.Binary;
 using System.IO.Compression;
-using System.Runtime.InteropServices;
 
 namespace EegDino.ML.Weights.Torch;
 
@@ -181,9 +179,9 @@ internal static class TorchCheckpointReader
     private static object LoadPersistent(object? pid, Dictionary<string, TorchStorageRef> storages)
     {
         if (pid is not PickleTuple { Items: [string kind, ..] } tuple || kind != "storage")
-            throw new EegDinoModelFormatException($"persistent id {SafeUnpickler.Describe(pid)} is not ('storage', type, key, location, numel).");
+            throw new EegDinoModelFormatException($"persistent id {PickleValue.Describe(pid)} is not ('storage', type, key, location, numel).");
         if (tuple.Items is not [_, PickleGlobal type, string key, string location, long numel] || numel < 0)
-            throw new EegDinoModelFormatException($"persistent id ({string.Join(", ", tuple.Items.Select(SafeUnpickler.Describe))}) is not ('storage', type, key, location, numel).");
+            throw new EegDinoModelFormatException($"persistent id ({string.Join(", ", tuple.Items.Select(PickleValue.Describe))}) is not ('storage', type, key, location, numel).");
         var storageType = TorchStorageType.FromGlobal(type);
         if (storages.TryGetValue(key, out var known))
         {
@@ -199,7 +197,7 @@ internal static class TorchCheckpointReader
     private static (PickleDict StateDict, string Path) FindStateDict(object? root, List<string> other)
     {
         if (root is not PickleDict top)
-            throw new EegDinoModelFormatException($"the checkpoint holds {SafeUnpickler.Describe(root)}; a dict (a state_dict or a training checkpoint) was expected.");
+            throw new EegDinoModelFormatException($"the checkpoint holds {PickleValue.Describe(root)}; a dict (a state_dict or a training checkpoint) was expected.");
         foreach (string name in (string[])["state_dict", "model_state_dict", "model"])
         {
             if (top.TryGet(name, out object? candidate) && candidate is PickleDict dict)
@@ -243,7 +241,7 @@ internal static class TorchCheckpointReader
     {
         string s => s,
         long l => l.ToString(System.Globalization.CultureInfo.InvariantCulture),
-        _ => SafeUnpickler.Describe(key),
+        _ => PickleValue.Describe(key),
     };
 
     /// <summary>One line describing a non-weight value, walking at most a few thousand nodes.</summary>
@@ -252,14 +250,14 @@ internal static class TorchCheckpointReader
         switch (value)
         {
             case null or bool or long or System.Numerics.BigInteger or double or string:
-                return $"{name} = {SafeUnpickler.Describe(value)}";
+                return $"{name} = {PickleValue.Describe(value)}";
             default:
                 var counter = new SummaryCounter();
                 counter.Visit(value, 0);
                 string tensors = counter.Tensors > 0 ? $", {counter.Tensors} tensors ({counter.TensorElements} values) not loaded" : "";
                 string classes = counter.Classes.Count > 0 ? ", objects of " + string.Join(", ", counter.Classes.Order(StringComparer.Ordinal)) : "";
                 string more = counter.Truncated ? ", not fully walked" : "";
-                return $"{name}: {SafeUnpickler.Describe(value)}{tensors}{classes}{more}";
+                return $"{name}: {PickleValue.Describe(value)}{tensors}{classes}{more}";
         }
     }
 
@@ -322,7 +320,7 @@ internal static class TorchCheckpointReader
         if (storage.ElementCount > Array.MaxLength)
             throw new EegDinoModelFormatException($"storage '{storage.Key}' has {storage.ElementCount} elements; at most {Array.MaxLength} are supported.");
         byte[] raw = ReadEntry(entry, fileLength, Array.MaxLength);
-        return Convert(raw, storage.Type);
+        return DTypeDecoder.ToFloat32(raw, storage.Type.DType);
     }
 
     /// <summary>Reads one zip entry after checking its declared sizes against the file.</summary>
@@ -354,41 +352,6 @@ internal static class TorchCheckpointReader
         }
         if (collected.Length != length) throw new EegDinoModelFormatException($"record '{entry.FullName}' holds {collected.Length} bytes; it declares {length}.");
         return collected.ToArray();
-    }
-
-    private static float[] Convert(byte[] raw, TorchStorageType type)
-    {
-        int count = raw.Length / type.ElementSize;
-        switch (type.DType)
-        {
-            case "F32":
-                {
-                    var result = new float[count];
-                    if (BitConverter.IsLittleEndian) MemoryMarshal.Cast<byte, float>(raw).CopyTo(result);
-                    else for (int i = 0; i < count; i++) result[i] = BinaryPrimitives.ReadSingleLittleEndian(raw.AsSpan(4 * i));
-                    return result;
-                }
-            case "F16":
-                {
-                    var result = new float[count];
-                    for (int i = 0; i < count; i++) result[i] = (float)BinaryPrimitives.ReadHalfLittleEndian(raw.AsSpan(2 * i));
-                    return result;
-                }
-            case "BF16":
-                {
-                    var result = new float[count];
-                    for (int i = 0; i < count; i++) result[i] = BitConverter.Int32BitsToSingle(BinaryPrimitives.ReadUInt16LittleEndian(raw.AsSpan(2 * i)) << 16);
-                    return result;
-                }
-            case "F64":
-                {
-                    var result = new float[count];
-                    for (int i = 0; i < count; i++) result[i] = (float)BinaryPrimitives.ReadDoubleLittleEndian(raw.AsSpan(8 * i));
-                    return result;
-                }
-            default:
-                throw new EegDinoModelFormatException($"storage dtype {type.DType} cannot be converted to float32.");
-        }
     }
 
     /// <summary>The tensor's elements in row-major order (bounds were checked when it was rebuilt).</summary>
