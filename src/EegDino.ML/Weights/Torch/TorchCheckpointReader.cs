@@ -27,8 +27,11 @@ internal sealed class TorchCheckpoint
     /// <summary>Float tensors of the state_dict by flattened key (nested dict keys joined with '.'), in file order.</summary>
     public required OrderedDictionary<string, WeightTensor> Tensors { get; init; }
 
-    /// <summary>State_dict tensors not read: non-float dtypes, or excluded by the caller's filter.</summary>
+    /// <summary>State_dict tensors not read because they are not float tensors.</summary>
     public required IReadOnlyList<TorchTensorInfo> NotLoaded { get; init; }
+
+    /// <summary>State_dict tensors not read because the caller's selection set them aside (its reason).</summary>
+    public required IReadOnlyList<TorchTensorInfo> SetAside { get; init; }
 
     /// <summary>One line per non-tensor entry (<c>epoch = 7</c>, <c>optimizer: dict ...</c>).</summary>
     public required IReadOnlyList<string> OtherEntries { get; init; }
@@ -59,23 +62,24 @@ internal static class TorchCheckpointReader
 
     /// <summary>Reads a checkpoint file.</summary>
     /// <param name="path">The <c>.pt</c>/<c>.pth</c> file.</param>
-    /// <param name="keep">Which flattened state_dict keys to read (others are listed in
-    /// <see cref="TorchCheckpoint.NotLoaded"/> and their storages never read); null reads all.</param>
-    public static TorchCheckpoint Read(string path, Func<string, bool>? keep = null)
+    /// <param name="setAside">Given every flattened state_dict tensor key, says for each key why it
+    /// is not to be read (null: read it). Those are listed in <see cref="TorchCheckpoint.SetAside"/>
+    /// and their storages never read. Null reads all.</param>
+    public static TorchCheckpoint Read(string path, Func<IReadOnlyList<string>, Func<string, string?>>? setAside = null)
     {
         using var stream = File.OpenRead(path);
-        return Read(stream, path, keep);
+        return Read(stream, path, setAside);
     }
 
     /// <summary>Reads a checkpoint from a seekable stream.</summary>
     /// <param name="stream">The zip bytes; must be seekable.</param>
     /// <param name="displayName">File name for messages.</param>
-    /// <param name="keep">Which flattened state_dict keys to read; null reads all.</param>
-    public static TorchCheckpoint Read(Stream stream, string displayName, Func<string, bool>? keep = null)
+    /// <param name="setAside">As for <see cref="Read(string, Func{IReadOnlyList{string}, Func{string, string}})"/>.</param>
+    public static TorchCheckpoint Read(Stream stream, string displayName, Func<IReadOnlyList<string>, Func<string, string?>>? setAside = null)
     {
         try
         {
-            return ReadCore(stream, displayName, keep ?? (_ => true));
+            return ReadCore(stream, displayName, setAside ?? (_ => _ => null));
         }
         catch (EegDinoModelFormatException e) when (!e.Message.StartsWith(displayName, StringComparison.Ordinal))
         {
@@ -96,7 +100,7 @@ internal static class TorchCheckpointReader
         }
     }
 
-    private static TorchCheckpoint ReadCore(Stream stream, string displayName, Func<string, bool> keep)
+    private static TorchCheckpoint ReadCore(Stream stream, string displayName, Func<IReadOnlyList<string>, Func<string, string?>> setAside)
     {
         if (!stream.CanSeek) throw new ArgumentException("The checkpoint stream must be seekable.", nameof(stream));
         long fileLength = stream.Length;
@@ -136,8 +140,10 @@ internal static class TorchCheckpointReader
         var found = new List<KeyValuePair<string, TorchTensorRef>>();
         Flatten(stateDict, stateDictPath.Length == 0 ? "" : stateDictPath, "", 0, found, other, new HashSet<object>(ReferenceEqualityComparer.Instance));
 
+        Func<string, string?> reasonNotToRead = setAside(found.Select(f => f.Key).ToList());
         var tensors = new OrderedDictionary<string, WeightTensor>(StringComparer.Ordinal);
         var notLoaded = new List<TorchTensorInfo>();
+        var setAsideList = new List<TorchTensorInfo>();
         var cache = new Dictionary<string, float[]>(StringComparer.Ordinal);
         long storageElements = 0, tensorElements = 0;
         foreach (var (key, t) in found)
@@ -147,9 +153,9 @@ internal static class TorchCheckpointReader
                 notLoaded.Add(new(key, t.Storage.Type.DType, t.Shape, "not a float tensor"));
                 continue;
             }
-            if (!keep(key))
+            if (reasonNotToRead(key) is string reason)
             {
-                notLoaded.Add(new(key, t.Storage.Type.DType, t.Shape, "not selected"));
+                setAsideList.Add(new(key, t.Storage.Type.DType, t.Shape, reason));
                 continue;
             }
             if (tensors.ContainsKey(key)) throw new EegDinoModelFormatException($"the state_dict key '{key}' occurs twice after flattening.");
@@ -172,6 +178,7 @@ internal static class TorchCheckpointReader
             StateDictPath = stateDictPath,
             Tensors = tensors,
             NotLoaded = notLoaded,
+            SetAside = setAsideList,
             OtherEntries = other,
         };
     }
