@@ -36,12 +36,20 @@ internal sealed class SafeUnpickler
     /// <summary>Longest Python int accepted (bytes of two's complement).</summary>
     public const int MaxLongBytes = 64;
 
+    /// <summary>
+    /// Most values pushed in one pickle (a torch.save pickle pushes a few per tensor). Each push
+    /// costs a few bytes of pickle but up to ~100 bytes of objects: this bounds what a large,
+    /// possibly deflate-compressed data.pkl can build.
+    /// </summary>
+    public const int MaxPushes = 1 << 23;
+
     private readonly byte[] _data;
     private readonly Func<object?, object?> _persistentLoad;
     private readonly List<object?> _stack = [];
     private readonly Stack<int> _marks = new();
     private readonly Dictionary<uint, object?> _memo = [];
     private int _pos;
+    private int _pushes;
     private int _opStart;
     private byte _op;
 
@@ -152,13 +160,13 @@ internal sealed class SafeUnpickler
                 case (byte)'a': // APPEND
                     {
                         object? item = Pop();
-                        AppendTo(Peek(), [item]);
+                        ListOf(Peek()).Items.Add(item);
                         break;
                     }
                 case (byte)'e': // APPENDS
                     {
                         object?[] items = PopMark();
-                        AppendTo(Peek(), items);
+                        ListOf(Peek()).Items.AddRange(items);
                         break;
                     }
                 case 0x90: // ADDITEMS
@@ -310,11 +318,8 @@ internal sealed class SafeUnpickler
         }
     }
 
-    private void AppendTo(object? target, object?[] items)
-    {
-        if (target is not PickleList list) throw Fail($"APPEND on {Describe(target)} (a list expected)");
-        list.Items.AddRange(items);
-    }
+    private PickleList ListOf(object? target) =>
+        target as PickleList ?? throw Fail($"APPEND on {Describe(target)} (a list expected)");
 
     private void SetItems(object? target, object?[] items)
     {
@@ -335,6 +340,7 @@ internal sealed class SafeUnpickler
     private void Push(object? value)
     {
         if (_stack.Count >= MaxStackSize) throw Fail($"more than {MaxStackSize} values on the stack");
+        if (++_pushes > MaxPushes) throw Fail($"the pickle builds more than {MaxPushes} values; a checkpoint's pickle holds names and shapes, not data");
         _stack.Add(value);
     }
 

@@ -57,6 +57,18 @@ internal static class TorchCheckpointReader
     /// <summary>Deepest nesting of dicts inside the state_dict.</summary>
     public const int MaxNesting = 64;
 
+    /// <summary>
+    /// Most entries of the state_dict once flattened (the released checkpoints have under a
+    /// thousand). Shared sub-dicts could otherwise multiply a small pickle exponentially.
+    /// </summary>
+    public const int MaxStateDictEntries = 1 << 16;
+
+    /// <summary>Longest flattened state_dict key (real ones are under 200 characters).</summary>
+    public const int MaxKeyLength = 4096;
+
+    /// <summary>Most values visited by all the summaries of non-weight entries of one file together.</summary>
+    public const long MaxSummaryVisits = 4_000_000;
+
     // Beyond deflate's best ratio (~1032:1) a declared size is a lie.
     private const long MaxCompressionRatio = 1100;
 
@@ -108,10 +120,16 @@ internal static class TorchCheckpointReader
         if (zip.Entries.Count > MaxEntries) throw new EegDinoModelFormatException($"{zip.Entries.Count} zip entries (at most {MaxEntries}).");
 
         var entries = new Dictionary<string, ZipArchiveEntry>(StringComparer.Ordinal);
+        long compressedTotal = 0;
         foreach (var e in zip.Entries)
         {
             if (!entries.TryAdd(e.FullName, e)) throw new EegDinoModelFormatException($"the zip holds '{e.FullName}' twice.");
+            compressedTotal += e.CompressedLength;
         }
+        // In a well-formed zip the records' data are disjoint parts of the file. Records that
+        // overlap (many directory entries pointing at the same bytes) would multiply what is read.
+        if (compressedTotal > fileLength)
+            throw new EegDinoModelFormatException($"the zip's records declare {compressedTotal} bytes of data in a file of {fileLength}: they overlap.");
 
         // torch.save writes "<archive>/data.pkl" with one top folder whose name is free.
         var pickles = entries.Keys.Where(n => n.EndsWith("/data.pkl", StringComparison.Ordinal) && n.IndexOf('/') == n.Length - "/data.pkl".Length).ToList();
@@ -136,9 +154,10 @@ internal static class TorchCheckpointReader
         object? root = SafeUnpickler.Load(pickle, pid => LoadPersistent(pid, storages));
 
         var other = new List<string>();
-        var (stateDict, stateDictPath) = FindStateDict(root, other);
+        var budget = new WalkBudget();
+        var (stateDict, stateDictPath) = FindStateDict(root, other, budget);
         var found = new List<KeyValuePair<string, TorchTensorRef>>();
-        Flatten(stateDict, stateDictPath.Length == 0 ? "" : stateDictPath, "", 0, found, other, new HashSet<object>(ReferenceEqualityComparer.Instance));
+        Flatten(stateDict, stateDictPath.Length == 0 ? "" : stateDictPath, "", 0, found, other, new HashSet<object>(ReferenceEqualityComparer.Instance), budget);
 
         Func<string, string?> reasonNotToRead = setAside(found.Select(f => f.Key).ToList());
         var tensors = new OrderedDictionary<string, WeightTensor>(StringComparer.Ordinal);
@@ -201,7 +220,7 @@ internal static class TorchCheckpointReader
         return storage;
     }
 
-    private static (PickleDict StateDict, string Path) FindStateDict(object? root, List<string> other)
+    private static (PickleDict StateDict, string Path) FindStateDict(object? root, List<string> other, WalkBudget budget)
     {
         if (root is not PickleDict top)
             throw new EegDinoModelFormatException($"the checkpoint holds {PickleValue.Describe(root)}; a dict (a state_dict or a training checkpoint) was expected.");
@@ -212,7 +231,7 @@ internal static class TorchCheckpointReader
                 foreach (var kv in top.Items)
                 {
                     if (kv.Key is string k && k == name) continue;
-                    other.Add(Summarize(KeyText(kv.Key), kv.Value));
+                    other.Add(Summarize(Shorten(KeyText(kv.Key)), kv.Value, budget));
                 }
                 return (dict, name);
             }
@@ -221,28 +240,36 @@ internal static class TorchCheckpointReader
     }
 
     // Walks nested dicts: tensors are collected by dotted key, anything else is summarised.
-    private static void Flatten(PickleDict dict, string where, string prefix, int depth, List<KeyValuePair<string, TorchTensorRef>> found, List<string> other, HashSet<object> onPath)
+    private static void Flatten(PickleDict dict, string where, string prefix, int depth, List<KeyValuePair<string, TorchTensorRef>> found, List<string> other, HashSet<object> onPath, WalkBudget budget)
     {
         if (depth > MaxNesting) throw new EegDinoModelFormatException($"the state_dict nests deeper than {MaxNesting} dicts at '{prefix}'.");
         if (!onPath.Add(dict)) throw new EegDinoModelFormatException($"the state_dict contains itself at '{prefix}'.");
         foreach (var kv in dict.Items)
         {
-            string key = prefix + KeyText(kv.Key);
+            if (++budget.StateDictEntries > MaxStateDictEntries)
+                throw new EegDinoModelFormatException($"the state_dict has more than {MaxStateDictEntries} entries once flattened (at '{Shorten(prefix)}'; shared sub-dicts?).");
+            string keyText = KeyText(kv.Key);
+            // Checked before concatenating: a long key referenced from many places would multiply.
+            if (prefix.Length + keyText.Length > MaxKeyLength)
+                throw new EegDinoModelFormatException($"the state_dict key '{Shorten(prefix + keyText[..Math.Min(keyText.Length, 100)])}' is longer than {MaxKeyLength} characters.");
+            string key = prefix + keyText;
             switch (kv.Value)
             {
                 case TorchTensorRef t:
                     found.Add(new(key, t));
                     break;
                 case PickleDict inner:
-                    Flatten(inner, where, key + ".", depth + 1, found, other, onPath);
+                    Flatten(inner, where, key + ".", depth + 1, found, other, onPath, budget);
                     break;
                 default:
-                    other.Add(Summarize((where.Length > 0 ? where + "." : "") + key, kv.Value));
+                    other.Add(Summarize((where.Length > 0 ? where + "." : "") + key, kv.Value, budget));
                     break;
             }
         }
         onPath.Remove(dict);
     }
+
+    private static string Shorten(string key) => key.Length <= 200 ? key : key[..100] + "..." + key[^100..];
 
     private static string KeyText(object? key) => key switch
     {
@@ -251,15 +278,22 @@ internal static class TorchCheckpointReader
         _ => PickleValue.Describe(key),
     };
 
-    /// <summary>One line describing a non-weight value, walking at most a few thousand nodes.</summary>
-    internal static string Summarize(string name, object? value)
+    /// <summary>What the walks over one file may still do.</summary>
+    private sealed class WalkBudget
+    {
+        public int StateDictEntries;
+        public long SummaryVisitsLeft = MaxSummaryVisits;
+    }
+
+    /// <summary>One line describing a non-weight value, walking at most 100,000 nodes and what is left of the file's budget.</summary>
+    private static string Summarize(string name, object? value, WalkBudget budget)
     {
         switch (value)
         {
             case null or bool or long or System.Numerics.BigInteger or double or string:
                 return $"{name} = {PickleValue.Describe(value)}";
             default:
-                var counter = new SummaryCounter();
+                var counter = new SummaryCounter(budget);
                 counter.Visit(value, 0);
                 string tensors = counter.Tensors > 0 ? $", {counter.Tensors} tensors ({counter.TensorElements} values) not loaded" : "";
                 string classes = counter.Classes.Count > 0 ? ", objects of " + string.Join(", ", counter.Classes.Order(StringComparer.Ordinal)) : "";
@@ -268,7 +302,7 @@ internal static class TorchCheckpointReader
         }
     }
 
-    private sealed class SummaryCounter
+    private sealed class SummaryCounter(WalkBudget budget)
     {
         private const int Budget = 100_000;
         private readonly HashSet<object> _seen = new(ReferenceEqualityComparer.Instance);
@@ -279,6 +313,9 @@ internal static class TorchCheckpointReader
 
         public void Visit(object? value, int depth)
         {
+            // Every visit counts against the file's budget, also of plain values and of values
+            // already seen: a small pickle can reference one big list from many places.
+            if (Truncated || --budget.SummaryVisitsLeft < 0) { Truncated = true; return; }
             if (value is null || value is string || value.GetType().IsValueType) return;
             if (depth > MaxNesting || _seen.Count >= Budget) { Truncated = true; return; }
             if (!_seen.Add(value)) return;
@@ -289,22 +326,31 @@ internal static class TorchCheckpointReader
                     TensorElements += t.ElementCount;
                     break;
                 case PickleDict d:
-                    foreach (var kv in d.Items) { Visit(kv.Key, depth + 1); Visit(kv.Value, depth + 1); }
+                    foreach (var kv in d.Items) { Visit(kv.Key, depth + 1); Visit(kv.Value, depth + 1); if (Truncated) return; }
                     break;
                 case PickleList l:
-                    foreach (var v in l.Items) Visit(v, depth + 1);
+                    VisitAll(l.Items, depth);
                     break;
                 case PickleTuple t:
-                    foreach (var v in t.Items) Visit(v, depth + 1);
+                    VisitAll(t.Items, depth);
                     break;
                 case PickleSet s:
-                    foreach (var v in s.Items) Visit(v, depth + 1);
+                    VisitAll(s.Items, depth);
                     break;
                 case PicklePlaceholder p:
                     Classes.Add(p.ClassName);
-                    foreach (var v in p.Arguments) Visit(v, depth + 1);
-                    foreach (var v in p.States) Visit(v, depth + 1);
+                    VisitAll(p.Arguments, depth);
+                    VisitAll(p.States, depth);
                     break;
+            }
+        }
+
+        private void VisitAll(IEnumerable<object?> items, int depth)
+        {
+            foreach (var v in items)
+            {
+                Visit(v, depth + 1);
+                if (Truncated) return;
             }
         }
     }
