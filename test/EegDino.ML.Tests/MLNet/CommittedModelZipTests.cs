@@ -16,11 +16,13 @@ public sealed class CommittedModelZipTests
     public TestContext TestContext { get; set; } = null!;
 
     [TestMethod]
-    public void EmbeddingPipelineOfVersion0x00010001LoadsAndScoresIdentically()
+    [DataRow(ModelZipTestData.EmbeddingPipeline)]
+    [DataRow(ModelZipTestData.EmbeddingPipelineWithContract)]
+    public void EmbeddingPipelineOfVersion0x00010001LoadsAndScoresIdentically(string name)
     {
-        var expected = ModelZipTestData.Expected(ModelZipTestData.EmbeddingPipeline);
+        var expected = ModelZipTestData.Expected(name);
         var ml = new MLContext(seed: 1);
-        ITransformer loaded = ml.Model.Load(ModelZipTestData.Zip(ModelZipTestData.EmbeddingPipeline), out DataViewSchema inputSchema);
+        ITransformer loaded = ml.Model.Load(ModelZipTestData.Zip(name), out DataViewSchema inputSchema);
         try
         {
             Assert.AreEqual(TinyModel.Channels * TinyModel.Samples, ((VectorDataViewType)inputSchema["Signal"].Type).Size);
@@ -43,13 +45,15 @@ public sealed class CommittedModelZipTests
     }
 
     [TestMethod]
-    public void ClassifierOfVersion0x00010001LoadsAndScoresIdentically()
+    [DataRow(ModelZipTestData.Classifier)]
+    [DataRow(ModelZipTestData.ClassifierWithContract)]
+    public void ClassifierOfVersion0x00010001LoadsAndScoresIdentically(string name)
     {
-        var expected = ModelZipTestData.Expected(ModelZipTestData.Classifier);
+        var expected = ModelZipTestData.Expected(name);
         var rows = ModelZipTestData.ClassifierRows();
         CollectionAssert.AreEqual(expected["input"].Data, rows.SelectMany(r => r.Signal).ToArray(), "the committed input rows are the generated ones");
         var ml = new MLContext(seed: 1);
-        using var loaded = (EegDinoClassificationTransformer)ml.Model.Load(ModelZipTestData.Zip(ModelZipTestData.Classifier), out _);
+        using var loaded = (EegDinoClassificationTransformer)ml.Model.Load(ModelZipTestData.Zip(name), out _);
         CollectionAssert.AreEqual(new[] { "alpha", "beta" }, loaded.Model.ClassNames!.ToArray());
         Assert.HasCount(2, loaded.History.Epochs);
         Assert.AreEqual(3, loaded.BatchSize);

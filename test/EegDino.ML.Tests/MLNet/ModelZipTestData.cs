@@ -25,6 +25,12 @@ internal static class ModelZipTestData
     /// <summary>Persistence version 0x00010001: a classifier trained by EegDinoClassifierTrainer (tiny, 2 classes).</summary>
     public const string Classifier = "classifier-0x00010001";
 
+    /// <summary>As <see cref="EmbeddingPipeline"/>, written after the input contract was added (Precision and InputContract keys, still 0x00010001).</summary>
+    public const string EmbeddingPipelineWithContract = "embedding-pipeline-0x00010001-contract";
+
+    /// <summary>As <see cref="Classifier"/>, written after the input contract was added (still 0x00010001).</summary>
+    public const string ClassifierWithContract = "classifier-0x00010001-contract";
+
     public static string Zip(string name) => Existing(Path.Combine(Folder, name + ".zip"));
 
     /// <summary>The expected tensors of <paramref name="name"/>, read without the library's reader.</summary>
