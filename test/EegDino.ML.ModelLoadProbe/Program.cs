@@ -8,7 +8,9 @@ namespace EegDino.ML.ModelLoadProbe;
 /// <c>probe MODEL.zip ROWS.bin COLUMN OUTPUT.txt</c>: loads the model with plain ML.NET, feeds it the
 /// rows (int32 count, int32 size, then count x size float32, column "Signal" plus a Boolean "Label"
 /// that is false), and writes the values of COLUMN, one row per line, invariant culture. Exit code 3
-/// if EegDino.ML was loaded before the model (the point is that it must not be).
+/// if EegDino.ML was loaded before the model (the point is that it must not be). Exit code 4 if the
+/// load fails: the line <c>load failed: TYPE: MESSAGE</c> names the exception under ML.NET's
+/// reflection wrappers.
 /// </summary>
 internal static class Program
 {
@@ -32,7 +34,17 @@ internal static class Program
         }
         var rows = ReadRows(args[1], out int size);
         var ml = new MLContext(seed: 1);
-        ITransformer model = ml.Model.Load(args[0], out DataViewSchema _);
+        ITransformer model;
+        try
+        {
+            model = ml.Model.Load(args[0], out DataViewSchema _);
+        }
+        catch (Exception e)
+        {
+            while (e is System.Reflection.TargetInvocationException { InnerException: { } inner }) e = inner;
+            Console.WriteLine($"load failed: {e.GetType().FullName}: {e.Message}");
+            return 4;
+        }
         Console.WriteLine($"loaded {model.GetType().Name}; EegDino.ML loaded by ML.NET: {IsLibraryLoaded()}");
 
         var definition = SchemaDefinition.Create(typeof(Row));

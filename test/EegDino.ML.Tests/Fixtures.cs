@@ -1,5 +1,3 @@
-using EegDino.ML.Weights;
-
 namespace EegDino.ML.Tests;
 
 /// <summary>The golden fixtures copied from shared/fixtures/eegdino (see TestData/fixtures/README.md).</summary>
@@ -23,7 +21,7 @@ internal static class Fixtures
     public static EegDinoConfig Config(string caseName) => EegDinoConfig.FromJson(System.IO.File.ReadAllText(File($"{caseName}.json")));
 
     public static Dictionary<string, (long[] Shape, double[] Data)> Io(string caseName) =>
-        SafetensorsReader.ReadAsDouble(File($"{caseName}.io.safetensors"));
+        EegDino.ML.Tests.Weights.CheckpointTestFiles.ReadSafetensorsAsDouble(File($"{caseName}.io.safetensors"));
 
     public static float[] Input(string caseName, out long[] shape)
     {

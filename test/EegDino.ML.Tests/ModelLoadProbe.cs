@@ -14,6 +14,27 @@ internal static class ModelLoadProbe
     /// <summary>Writes <paramref name="signals"/> to <paramref name="dir"/>, runs the probe on <paramref name="zip"/> and returns <paramref name="column"/> of each row.</summary>
     public static float[][] Run(TestContext testContext, string zip, IReadOnlyList<float[]> signals, string column, string dir)
     {
+        var (exitCode, stdout, stderr) = Start(testContext, zip, signals, column, dir);
+        Assert.AreEqual(0, exitCode, $"probe failed: {stdout}\n{stderr}");
+        StringAssert.Contains(stdout, "EegDino.ML loaded by ML.NET: True");
+        return File.ReadAllLines(Path.Combine(dir, "output.txt"))
+            .Select(line => line.Split(' ').Select(v => float.Parse(v, CultureInfo.InvariantCulture)).ToArray())
+            .ToArray();
+    }
+
+    /// <summary>Runs the probe on a zip that must not load; returns its line "TYPE: MESSAGE" for the exception under ML.NET's wrappers.</summary>
+    public static string RunExpectingLoadFailure(TestContext testContext, string zip, IReadOnlyList<float[]> signals, string dir)
+    {
+        var (exitCode, stdout, stderr) = Start(testContext, zip, signals, "Score", dir);
+        Assert.AreEqual(4, exitCode, $"the probe should have failed to load the model: {stdout}\n{stderr}");
+        const string prefix = "load failed: ";
+        string? line = stdout.Split('\n').Select(l => l.TrimEnd('\r')).SingleOrDefault(l => l.StartsWith(prefix, StringComparison.Ordinal));
+        Assert.IsNotNull(line, stdout);
+        return line[prefix.Length..];
+    }
+
+    private static (int ExitCode, string Stdout, string Stderr) Start(TestContext testContext, string zip, IReadOnlyList<float[]> signals, string column, string dir)
+    {
         string rowsPath = Path.Combine(dir, "rows.bin");
         using (var writer = new BinaryWriter(File.Create(rowsPath)))
         {
@@ -36,10 +57,6 @@ internal static class ModelLoadProbe
         string stderr = process.StandardError.ReadToEnd();
         process.WaitForExit();
         testContext.WriteLine(stdout);
-        Assert.AreEqual(0, process.ExitCode, $"probe failed: {stdout}\n{stderr}");
-        StringAssert.Contains(stdout, "EegDino.ML loaded by ML.NET: True");
-        return File.ReadAllLines(output)
-            .Select(line => line.Split(' ').Select(v => float.Parse(v, CultureInfo.InvariantCulture)).ToArray())
-            .ToArray();
+        return (process.ExitCode, stdout, stderr);
     }
 }

@@ -29,6 +29,31 @@ namespace EegDino.ML;
 /// </remarks>
 public sealed class EegDinoEmbeddingTransformer : ITransformer, IDisposable
 {
+    // *** Binary format *** (the transformer's folder in the model zip; layout in PersistedModelState)
+    // Model.key:
+    //   ML.NET's header: model signature EEGDINOE, the versions below, loader EegDinoEmbeddingXf of EegDino.ML
+    //   int32: 1 (PersistedModelState.LayoutMarker)
+    //   string: the writing library's version (informational)
+    //   int32 n, then n x (string key, string value) sorted by key: InputColumnName, OutputColumnName,
+    //     NumberOfChannels, OutputKind, BatchSize, Encoder.Kind ("EegDino"), Encoder.InputScale,
+    //     Encoder.Device, Precision, InputContract (JSON, see EegDinoInputContract), WeightsSha256
+    // EegDinoWeights.safetensors: the network's weights, configuration and input contract in its __metadata__.
+    //
+    // Versions. Each only adds keys that older readers ignore (they default what is missing), so
+    // VersionReadable stays 0x00010001:
+    //   0x00010001: the first format (EegDino.ML 0.1.0; TestData/mlnet keeps zips of it): no
+    //               Precision, InputContract or WeightsSha256.
+    //   0x00010002: Precision and InputContract; WeightsSha256, the SHA-256 of EegDinoWeights.safetensors,
+    //               required and checked at load.
+
+    /// <summary>Stored in the model zip; never change it (saved models name their loader by it).</summary>
+    internal const string LoaderSignature = "EegDinoEmbeddingXf";
+
+    /// <summary>The persistence format and versions (see the binary format above).</summary>
+    internal static readonly ModelZipFormat PersistenceFormat = new(
+        ModelSignature: "EEGDINOE", LoaderSignature: LoaderSignature,
+        VersionWritten: 0x00010002, VersionReadable: 0x00010001, OldestReadable: 0x00010001);
+
     private readonly TransformerOwnership _ownership;
 
     internal EegDinoEmbeddingTransformer(RuntimeLease lease, string inputColumnName, string outputColumnName,
@@ -107,10 +132,8 @@ public sealed class EegDinoEmbeddingTransformer : ITransformer, IDisposable
     /// </summary>
     public void Dispose() => _ownership.Dispose();
 
-    // *** Saved properties (format 2; format 1 had no Precision and InputContract) ***
-    // InputColumnName, OutputColumnName, NumberOfChannels, OutputKind, BatchSize,
-    // Encoder.Kind ("EegDino"), Encoder.InputScale, Encoder.Device (kept so that older readers load the zip),
-    // Precision, InputContract (JSON, see EegDinoInputContract); the weights as safetensors.
+    // The properties and their versions: see the binary format at the top of the class. The
+    // Encoder.* keys are kept so that older readers load the zip.
     void ICanSaveModel.Save(ModelSaveContext ctx)
     {
         EegDinoRuntime runtime = _ownership.Runtime;
@@ -129,7 +152,7 @@ public sealed class EegDinoEmbeddingTransformer : ITransformer, IDisposable
         };
         using var weights = new MemoryStream();
         NetworkWeights.Save(runtime, InputContract, weights);
-        EmbeddingTransformerLoader.Save(ctx, new PersistedModelState(properties, weights.ToArray()));
+        ModelZipWriter.Save(ctx, PersistenceFormat, new PersistedModelState(properties, weights.ToArray()));
     }
 
     internal static EegDinoEmbeddingTransformer FromState(PersistedModelState state)
@@ -148,8 +171,8 @@ public sealed class EegDinoEmbeddingTransformer : ITransformer, IDisposable
             SamplesPerSecond = contract?.SamplesPerSecond ?? 200,
         };
         using var stream = new MemoryStream(state.Weights, writable: false);
-        var (tensors, metadata) = SafetensorsReader.Read(stream, "model zip");
-        var weights = NetworkWeights.FromContents(new CheckpointContents("safetensors", tensors, metadata), EegDinoWeightSource.Student, null, "model zip");
+        var (tensors, metadata) = SafetensorsReader.Read(stream, state.WeightsEntryName);
+        var weights = NetworkWeights.FromContents(new CheckpointContents("safetensors", tensors, metadata), EegDinoWeightSource.Student, null, state.WeightsEntryName);
         RuntimeLease lease = EegDinoRuntime.Create(weights, options, withHead: weights.HeadClasses is not null);
         try
         {

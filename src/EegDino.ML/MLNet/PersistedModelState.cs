@@ -1,97 +1,171 @@
 using System.Globalization;
 using System.Reflection;
+using System.Security.Cryptography;
 
 namespace EegDino.ML.MLNet;
 
 /// <summary>
-/// The versioned state an EegDino.ML component stores in an ML.NET model zip, independent of
-/// ML.NET's internal persistence API (which <see cref="Internals.ModelZip"/> wraps).
+/// What an EegDino.ML transformer stores in its folder of an ML.NET model zip: string properties,
+/// the weights as safetensors bytes, and, once loaded, the persistence version it was written with.
+/// The ML.NET side (headers, entries) is in <see cref="Internals.ModelZipWriter"/> and
+/// <see cref="Internals.ModelZipReader"/>; each transformer's file documents its binary format and
+/// version history, in the versions of its <see cref="Internals.ModelZipFormat"/> (the only version
+/// scheme).
 /// </summary>
 /// <remarks>
-/// Layout of the component's main stream (little-endian, <see cref="BinaryWriter"/> strings):
-/// <c>int32 FormatVersion</c>, <c>string LibraryVersion</c> (informational), <c>int32 n</c>, then
-/// <c>n</c> pairs <c>(string key, string value)</c> in invariant culture. The encoder weights go in
-/// a separate zip entry as safetensors (configuration in its metadata). Keys are only ever added:
-/// a reader takes the keys it knows, defaults the ones an older writer did not write, and ignores
-/// the rest, so models saved by older library versions keep loading. A breaking change bumps
-/// <see cref="CurrentFormatVersion"/> and keeps a reader for every older version.
-/// To reuse for another component (e.g. the classifier trainer): build a state with its own keys,
-/// call <see cref="Internals.ModelZip.Save"/> with its own <see cref="Internals.ModelZipFormat"/>, and
-/// declare a second loader next to <c>EmbeddingTransformerLoader</c> in <c>MLNetInternals.cs</c>.
+/// The main stream, after ML.NET's header, is the same for every component and version:
+/// <c>int32</c> <see cref="LayoutMarker"/>, <c>string</c> the writing library's version
+/// (informational), <c>int32 n</c>, then <c>n</c> pairs <c>(string key, string value)</c>, invariant
+/// culture, sorted by key (<see cref="BinaryWriter"/> strings). Keys are only ever added: a reader
+/// takes the keys it knows, defaults the ones an older writer did not write and ignores the rest, so
+/// an addition keeps the format readable by older readers. From version
+/// <see cref="ChecksumSinceVersion"/> the key <see cref="WeightsSha256Key"/> holds the SHA-256 of the
+/// weights entry, checked at load.
 /// </remarks>
 internal sealed class PersistedModelState
 {
-    /// <summary>The version of the layout above that this library writes.</summary>
-    public const int CurrentFormatVersion = 1;
+    /// <summary>
+    /// The first int32 of the main stream. Up to version 0x00010001 it was a second version number
+    /// ("state format 1", refused by those readers when not 1); versions now live only in ML.NET's
+    /// header, and this stays 1 so that every reader since EegDino.ML 0.1.0 can parse the layout.
+    /// </summary>
+    public const int LayoutMarker = 1;
 
-    public PersistedModelState(IReadOnlyDictionary<string, string> properties, byte[] weights,
-        int formatVersion = CurrentFormatVersion, string? libraryVersion = null)
+    /// <summary>Property with the lower-case hex SHA-256 of the weights entry (from <see cref="ChecksumSinceVersion"/>).</summary>
+    public const string WeightsSha256Key = "WeightsSha256";
+
+    /// <summary>The first persistence version whose zips record <see cref="WeightsSha256Key"/> (both transformers).</summary>
+    public const uint ChecksumSinceVersion = 0x00010002;
+
+    // More properties than any component writes by far: a larger count is a corrupt stream.
+    private const int MaxProperties = 10_000;
+
+    /// <summary>A state to save (written with the current version).</summary>
+    public PersistedModelState(IReadOnlyDictionary<string, string> properties, byte[] weights)
+        : this(properties, weights, versionWritten: 0, CurrentLibraryVersion, weightsEntryName: "")
     {
-        Properties = properties;
-        Weights = weights;
-        FormatVersion = formatVersion;
-        LibraryVersion = libraryVersion ?? CurrentLibraryVersion;
+        if (properties.ContainsKey(WeightsSha256Key)) throw new ArgumentException($"'{WeightsSha256Key}' is written by the persistence itself.", nameof(properties));
     }
 
-    public int FormatVersion { get; }
+    private PersistedModelState(IReadOnlyDictionary<string, string> properties, byte[] weights, uint versionWritten, string libraryVersion, string weightsEntryName)
+    {
+        WeightsEntryName = weightsEntryName;
+        Properties = properties;
+        Weights = weights;
+        VersionWritten = versionWritten;
+        LibraryVersion = libraryVersion;
+    }
+
+    /// <summary>The persistence version of a loaded state (0 for one made to be saved).</summary>
+    public uint VersionWritten { get; }
+
+    /// <summary>The version of the library that wrote the state (informational).</summary>
     public string LibraryVersion { get; }
+
+    /// <summary>The component's properties (without <see cref="WeightsSha256Key"/>).</summary>
     public IReadOnlyDictionary<string, string> Properties { get; }
 
     /// <summary>The network weights as safetensors (configuration and input contract in the metadata).</summary>
     public byte[] Weights { get; }
 
+    /// <summary>The weights entry's full name in the zip of a loaded state (e.g. <c>TransformerChain/EegDinoWeights.safetensors</c>), for messages; empty before saving.</summary>
+    public string WeightsEntryName { get; }
+
     public static string CurrentLibraryVersion =>
         typeof(PersistedModelState).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion
         ?? typeof(PersistedModelState).Assembly.GetName().Version?.ToString() ?? "unknown";
 
+    /// <summary>The lower-case hex SHA-256 of <paramref name="bytes"/>.</summary>
+    public static string Sha256(byte[] bytes) => Convert.ToHexStringLower(SHA256.HashData(bytes));
+
+    /// <summary>Writes the main stream (layout in the class remarks), with the checksum of <see cref="Weights"/>.</summary>
     public void WriteMain(BinaryWriter writer)
     {
-        writer.Write(FormatVersion);
+        var properties = new SortedDictionary<string, string>(Properties.ToDictionary(), StringComparer.Ordinal)
+        {
+            [WeightsSha256Key] = Sha256(Weights),
+        };
+        writer.Write(LayoutMarker);
         writer.Write(LibraryVersion);
-        writer.Write(Properties.Count);
-        foreach (var (key, value) in Properties.OrderBy(p => p.Key, StringComparer.Ordinal))
+        writer.Write(properties.Count);
+        foreach (var (key, value) in properties)
         {
             writer.Write(key);
             writer.Write(value);
         }
     }
 
-    public static (int FormatVersion, string LibraryVersion, Dictionary<string, string> Properties) ReadMain(BinaryReader reader)
+    /// <summary>Reads a main stream written by <see cref="WriteMain"/> (any version).</summary>
+    /// <param name="reader">The component's main stream, after ML.NET's header.</param>
+    /// <param name="streamName">The stream's name in the zip, for messages.</param>
+    public static (string LibraryVersion, Dictionary<string, string> Properties) ReadMain(BinaryReader reader, string streamName)
     {
-        int formatVersion = reader.ReadInt32();
-        if (formatVersion < 1 || formatVersion > CurrentFormatVersion)
+        try
+        {
+            int marker = reader.ReadInt32();
+            if (marker != LayoutMarker)
+                throw new EegDinoModelFormatException($"The model zip stream '{streamName}' starts with {marker}; {LayoutMarker} was expected (the stream is damaged, or was not written by EegDino.ML).");
+            string libraryVersion = reader.ReadString();
+            int count = reader.ReadInt32();
+            if (count < 0 || count > MaxProperties)
+                throw new EegDinoModelFormatException($"The model zip stream '{streamName}' lists {count} properties (0 to {MaxProperties} expected); the stream is damaged.");
+            var properties = new Dictionary<string, string>(count, StringComparer.Ordinal);
+            for (int i = 0; i < count; i++) properties[reader.ReadString()] = reader.ReadString();
+            return (libraryVersion, properties);
+        }
+        catch (Exception e) when (e is EndOfStreamException or IOException or FormatException)
+        {
+            // A damaged string length or a short stream.
+            throw new EegDinoModelFormatException($"The model zip stream '{streamName}' cannot be read ({e.Message}); the stream is damaged.", e);
+        }
+    }
+
+    /// <summary>
+    /// A loaded state: checks the weights against the checksum the zip records (required from
+    /// <see cref="ChecksumSinceVersion"/>; zips written before have none and load unchecked).
+    /// </summary>
+    /// <param name="properties">As read by <see cref="ReadMain"/>.</param>
+    /// <param name="weights">The weights entry's bytes.</param>
+    /// <param name="versionWritten">The persistence version the zip was written with.</param>
+    /// <param name="libraryVersion">As read by <see cref="ReadMain"/>.</param>
+    /// <param name="weightsEntryName">The weights entry's name in the zip, for messages.</param>
+    /// <exception cref="EegDinoModelFormatException">The checksum is missing where required, malformed or different.</exception>
+    public static PersistedModelState Loaded(Dictionary<string, string> properties, byte[] weights, uint versionWritten,
+        string libraryVersion, string weightsEntryName)
+    {
+        if (properties.Remove(WeightsSha256Key, out string? recorded))
+        {
+            string actual = Sha256(weights);
+            if (!string.Equals(recorded, actual, StringComparison.OrdinalIgnoreCase))
+            {
+                throw new EegDinoModelFormatException(
+                    $"The model zip entry '{weightsEntryName}' is corrupt: its SHA-256 is {actual}, but the model recorded {recorded} when it was saved. " +
+                    "The file was damaged after it was saved; use an intact copy.");
+            }
+        }
+        else if (versionWritten >= ChecksumSinceVersion)
         {
             throw new EegDinoModelFormatException(
-                $"The model was saved with EegDino.ML state format {formatVersion}; this library reads formats 1 to {CurrentFormatVersion}. Update EegDino.ML.");
+                $"The model zip lacks the SHA-256 of its entry '{weightsEntryName}' ({WeightsSha256Key}), which every model saved with persistence version {Internals.ModelZipFormat.Text(ChecksumSinceVersion)} or later records " +
+                $"(this one: {Internals.ModelZipFormat.Text(versionWritten)}); the model's main stream is damaged.");
         }
-        string libraryVersion = reader.ReadString();
-        int count = reader.ReadInt32();
-        if (count < 0 || count > 10_000) throw new EegDinoModelFormatException($"The model state lists {count} properties; the data is corrupt.");
-        var properties = new Dictionary<string, string>(count, StringComparer.Ordinal);
-        for (int i = 0; i < count; i++) properties[reader.ReadString()] = reader.ReadString();
-        return (formatVersion, libraryVersion, properties);
+        return new PersistedModelState(properties, weights, versionWritten, libraryVersion, weightsEntryName);
     }
 
     public string GetString(string key, string? defaultValue = null) =>
         Properties.TryGetValue(key, out string? value) ? value
-        : defaultValue ?? throw new EegDinoModelFormatException($"The saved model lacks the property '{key}' (format {FormatVersion}, written by EegDino.ML {LibraryVersion}).");
+        : defaultValue ?? throw Missing(key);
 
     public int GetInt32(string key, int? defaultValue = null)
     {
-        if (!Properties.TryGetValue(key, out string? text))
-        {
-            return defaultValue ?? throw new EegDinoModelFormatException($"The saved model lacks the property '{key}' (format {FormatVersion}, written by EegDino.ML {LibraryVersion}).");
-        }
+        if (!Properties.TryGetValue(key, out string? text)) return defaultValue ?? throw Missing(key);
         return int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int value)
             ? value : throw new EegDinoModelFormatException($"The saved model's property '{key}' is '{text}'; a whole number was expected.");
     }
 
     public float GetSingle(string key, float? defaultValue = null)
     {
-        if (!Properties.TryGetValue(key, out string? text))
-        {
-            return defaultValue ?? throw new EegDinoModelFormatException($"The saved model lacks the property '{key}' (format {FormatVersion}, written by EegDino.ML {LibraryVersion}).");
-        }
+        if (!Properties.TryGetValue(key, out string? text)) return defaultValue ?? throw Missing(key);
         return float.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out float value)
             ? value : throw new EegDinoModelFormatException($"The saved model's property '{key}' is '{text}'; a number was expected.");
     }
@@ -106,4 +180,7 @@ internal sealed class PersistedModelState
     public static string Format(float value) => value.ToString("R", CultureInfo.InvariantCulture);
 
     public static string Format(int value) => value.ToString(CultureInfo.InvariantCulture);
+
+    private EegDinoModelFormatException Missing(string key) =>
+        new($"The saved model lacks the property '{key}' (persistence version {Internals.ModelZipFormat.Text(VersionWritten)}, written by EegDino.ML {LibraryVersion}).");
 }

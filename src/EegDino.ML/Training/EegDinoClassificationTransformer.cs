@@ -31,6 +31,32 @@ public sealed class EegDinoClassificationTransformer : ISingleFeaturePredictionT
     /// <summary>Name of the predicted-key column added by <see cref="Transform"/>.</summary>
     public const string PredictedLabelColumnName = "PredictedLabel";
 
+    // *** Binary format *** (the transformer's folder in the model zip; layout in PersistedModelState)
+    // Model.key:
+    //   ML.NET's header: model signature EEGDINOC, the versions below, loader EegDinoClassifierXf of EegDino.ML
+    //   int32: 1 (PersistedModelState.LayoutMarker)
+    //   string: the writing library's version (informational)
+    //   int32 n, then n x (string key, string value) sorted by key: SignalColumnName, LabelColumnName,
+    //     NumberOfChannels, SamplesPerChannel, NumberOfClasses, InputScale, Device, Precision,
+    //     InputContract (JSON), BatchSize, History (JSON), ClassNames (JSON, when the label has key
+    //     values), WeightsSha256
+    // EegDinoWeights.safetensors: the network with its head, configuration in its __metadata__.
+    //
+    // Versions. Each only adds keys that older readers ignore (they default what is missing), so
+    // VersionReadable stays 0x00010001:
+    //   0x00010001: the first format (TestData/mlnet keeps a zip of it): no Precision,
+    //               InputContract or WeightsSha256.
+    //   0x00010002: Precision and InputContract; WeightsSha256, the SHA-256 of EegDinoWeights.safetensors,
+    //               required and checked at load.
+
+    /// <summary>Stored in the model zip; never change it (saved models name their loader by it).</summary>
+    internal const string LoaderSignature = "EegDinoClassifierXf";
+
+    /// <summary>The persistence format and versions (see the binary format above).</summary>
+    internal static readonly ModelZipFormat PersistenceFormat = new(
+        ModelSignature: "EEGDINOC", LoaderSignature: LoaderSignature,
+        VersionWritten: 0x00010002, VersionReadable: 0x00010001, OldestReadable: 0x00010001);
+
     private readonly TransformerOwnership _ownership;
 
     internal EegDinoClassificationTransformer(EegDinoClassificationModel model, string signalColumnName, string labelColumnName, int batchSize)
@@ -120,7 +146,7 @@ public sealed class EegDinoClassificationTransformer : ISingleFeaturePredictionT
         if (Model.ClassNames is { } names) properties["ClassNames"] = JsonSerializer.Serialize(names);
         using var weights = new MemoryStream();
         Model.SaveWeights(weights);
-        ClassifierTransformerLoader.Save(ctx, new PersistedModelState(properties, weights.ToArray()));
+        ModelZipWriter.Save(ctx, PersistenceFormat, new PersistedModelState(properties, weights.ToArray()));
     }
 
     internal static EegDinoClassificationTransformer FromState(PersistedModelState state)
@@ -136,8 +162,8 @@ public sealed class EegDinoClassificationTransformer : ISingleFeaturePredictionT
             SamplesPerSecond = contract?.SamplesPerSecond ?? 200,
         };
         using var stream = new MemoryStream(state.Weights, writable: false);
-        var (tensors, metadata) = SafetensorsReader.Read(stream, "model zip");
-        var weights = NetworkWeights.FromContents(new CheckpointContents("safetensors", tensors, metadata), EegDinoWeightSource.Student, null, "model zip");
+        var (tensors, metadata) = SafetensorsReader.Read(stream, state.WeightsEntryName);
+        var weights = NetworkWeights.FromContents(new CheckpointContents("safetensors", tensors, metadata), EegDinoWeightSource.Student, null, state.WeightsEntryName);
         int classes = state.GetInt32("NumberOfClasses");
         if (weights.HeadClasses != classes)
             throw new EegDinoModelFormatException($"The saved classifier declares {classes} classes, but its weights hold a head with {weights.HeadClasses?.ToString() ?? "no"} classes.");

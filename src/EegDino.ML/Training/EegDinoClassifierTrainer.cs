@@ -81,7 +81,7 @@ public sealed partial class EegDinoClassifierTrainer : ITrainerEstimator<EegDino
         if (signal.Kind != SchemaShape.Column.VectorKind.Vector || signal.ItemType != NumberDataViewType.Single || signal.IsKey)
             throw new ArgumentOutOfRangeException(nameof(inputSchema), $"Signal column '{_options.SignalColumnName}' must be a Vector<Single> of known size (numberOfChannels x samples, channel-major); found {Describe(signal)}.");
         bool hasKeyValues = Find(label.Annotations, "KeyValues") is not null;
-        return TrainerInternals.WithMulticlassOutputs(inputSchema, hasKeyValues);
+        return SchemaShapes.WithMulticlassOutputs(inputSchema, hasKeyValues);
     }
 
     /// <summary>Trains on <paramref name="input"/> (validation: <see cref="Options.ValidationFraction"/> of it, if set).</summary>

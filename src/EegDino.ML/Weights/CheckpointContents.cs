@@ -30,6 +30,6 @@ internal sealed class CheckpointContents
     /// <summary>Non-tensor entries and other facts worth reporting (epoch, optimizer state, ...).</summary>
     public IReadOnlyList<string> Notes { get; }
 
-    /// <summary>Tensors set aside unread because they belong to the encoder that was not chosen, with the reason.</summary>
+    /// <summary>Tensors set aside unread (the encoder that was not chosen, projector heads...), with the reason.</summary>
     public IReadOnlyList<SkippedEntry> NotRead { get; init; } = [];
 }

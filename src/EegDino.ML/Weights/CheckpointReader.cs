@@ -9,8 +9,9 @@ namespace EegDino.ML.Weights;
 internal static class CheckpointReader
 {
     /// <param name="path">A model file or folder.</param>
-    /// <param name="source">When given, a torch training checkpoint's other encoder (teacher for the
-    /// student and vice versa) is not read at all: for the Large model that halves the memory needed.</param>
+    /// <param name="source">When given, the tensors of a torch checkpoint that <see cref="CheckpointKeyMapper"/>
+    /// sets aside for it (the other encoder of a training checkpoint, projector heads...) are not
+    /// read at all: for the Large model that halves the memory needed.</param>
     public static CheckpointContents Read(string path, EegDinoWeightSource? source = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
@@ -35,29 +36,16 @@ internal static class CheckpointReader
 
     private static CheckpointContents ReadTorchCheckpoint(string path, EegDinoWeightSource? source)
     {
+        // With a source, what the key mapper would set aside (the other encoder, projectors...) is
+        // never read: for the Large model that halves the memory needed.
         var checkpoint = source is EegDinoWeightSource s
-            ? Torch.TorchCheckpointReader.Read(path, key => !CheckpointKeyMapper.IsOtherEncoder(key, s))
+            ? Torch.TorchCheckpointReader.Read(path, CheckpointKeyMapper.SetAsideFor(s))
             : Torch.TorchCheckpointReader.Read(path);
-        if (source is EegDinoWeightSource chosen
-            && !checkpoint.Tensors.Keys.Any(k => CheckpointKeyMapper.IsEncoder(k, chosen))
-            && checkpoint.NotLoaded.Any(t => CheckpointKeyMapper.IsOtherEncoder(t.Key, chosen)))
-        {
-            // What CheckpointKeyMapper says when it sees both encoders' keys; the other one was not read here.
-            string other = chosen == EegDinoWeightSource.Student ? "teacher" : "student";
-            throw new EegDinoModelFormatException(
-                $"The checkpoint holds only the {other} encoder; the {chosen.ToString().ToLowerInvariant()} was requested. Choose the {other} as weight source.");
-        }
         var notes = new List<string>();
         if (checkpoint.StateDictPath.Length > 0) notes.Add($"weights under '{checkpoint.StateDictPath}'");
         notes.AddRange(checkpoint.OtherEntries);
-        var notRead = new List<SkippedEntry>();
-        foreach (var t in checkpoint.NotLoaded)
-        {
-            if (source is EegDinoWeightSource src && CheckpointKeyMapper.IsOtherEncoder(t.Key, src))
-                notRead.Add(new SkippedEntry(t.Key, src == EegDinoWeightSource.Student ? "teacher encoder (source is student)" : "student encoder (source is teacher)"));
-            else
-                notes.Add($"{t.Key}: {t.DType} tensor {t.ShapeText} ({t.Reason})");
-        }
+        foreach (var t in checkpoint.NotLoaded) notes.Add($"{t.Key}: {t.DType} tensor {t.ShapeText} ({t.Reason})");
+        var notRead = checkpoint.SetAside.Select(t => new SkippedEntry(t.Key, t.Reason)).ToList();
         var tensors = new Dictionary<string, WeightTensor>(checkpoint.Tensors.Count, StringComparer.Ordinal);
         foreach (var (key, tensor) in checkpoint.Tensors) tensors.Add(key, tensor);
         return new CheckpointContents("torch checkpoint", tensors, notes: notes) { NotRead = notRead };

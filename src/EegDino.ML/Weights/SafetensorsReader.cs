@@ -109,7 +109,7 @@ internal static class SafetensorsReader
             stream.Position = dataStart + e.Begin;
             byte[] raw = new byte[e.End - e.Begin];
             stream.ReadExactly(raw);
-            tensors[e.Name] = new WeightTensor(e.Shape, Convert(raw, e.DType), e.DType);
+            tensors[e.Name] = new WeightTensor(e.Shape, DTypeDecoder.ToFloat32(raw, e.DType), e.DType);
         }
         return (tensors, metadata);
     }
@@ -155,80 +155,7 @@ internal static class SafetensorsReader
         return count;
     }
 
-    private static long ElementSize(string dtype, string name, Func<string, EegDinoModelFormatException> bad) => dtype switch
-    {
-        "F32" => 4,
-        "F16" or "BF16" => 2,
-        "F64" => 8,
-        _ => throw bad($"tensor '{name}' has dtype '{dtype}'; F32, F16, BF16 or F64 is expected."),
-    };
-
-    private static float[] Convert(byte[] raw, string dtype)
-    {
-        switch (dtype)
-        {
-            case "F32":
-            {
-                var result = new float[raw.Length / 4];
-                if (BitConverter.IsLittleEndian) Buffer.BlockCopy(raw, 0, result, 0, raw.Length);
-                else for (int i = 0; i < result.Length; i++) result[i] = BinaryPrimitives.ReadSingleLittleEndian(raw.AsSpan(4 * i));
-                return result;
-            }
-            case "F16":
-            {
-                var result = new float[raw.Length / 2];
-                for (int i = 0; i < result.Length; i++) result[i] = (float)BinaryPrimitives.ReadHalfLittleEndian(raw.AsSpan(2 * i));
-                return result;
-            }
-            case "BF16":
-            {
-                var result = new float[raw.Length / 2];
-                for (int i = 0; i < result.Length; i++)
-                    result[i] = BitConverter.Int32BitsToSingle(BinaryPrimitives.ReadUInt16LittleEndian(raw.AsSpan(2 * i)) << 16);
-                return result;
-            }
-            case "F64":
-            {
-                var result = new float[raw.Length / 8];
-                for (int i = 0; i < result.Length; i++) result[i] = (float)BinaryPrimitives.ReadDoubleLittleEndian(raw.AsSpan(8 * i));
-                return result;
-            }
-            default:
-                throw new InvalidOperationException(dtype);
-        }
-    }
-
-    /// <summary>Reads only the float64 tensors of a file exactly (test references); other dtypes are converted.</summary>
-    public static Dictionary<string, (long[] Shape, double[] Data)> ReadAsDouble(string path)
-    {
-        var (tensors, _) = Read(path);
-        var result = new Dictionary<string, (long[], double[])>(StringComparer.Ordinal);
-        using var stream = File.OpenRead(path);
-        Span<byte> lengthBytes = stackalloc byte[8];
-        stream.ReadExactly(lengthBytes);
-        long headerLength = (long)BinaryPrimitives.ReadUInt64LittleEndian(lengthBytes);
-        byte[] header = new byte[headerLength];
-        stream.ReadExactly(header);
-        using var doc = JsonDocument.Parse(Encoding.UTF8.GetString(header));
-        foreach (var p in doc.RootElement.EnumerateObject())
-        {
-            if (p.Name == "__metadata__") continue;
-            var t = tensors[p.Name];
-            if (p.Value.GetProperty("dtype").GetString() == "F64")
-            {
-                long begin = p.Value.GetProperty("data_offsets")[0].GetInt64();
-                stream.Position = 8 + headerLength + begin;
-                var values = new double[t.Data.Length];
-                byte[] raw = new byte[values.Length * 8];
-                stream.ReadExactly(raw);
-                for (int i = 0; i < values.Length; i++) values[i] = BinaryPrimitives.ReadDoubleLittleEndian(raw.AsSpan(8 * i));
-                result[p.Name] = (t.Shape, values);
-            }
-            else
-            {
-                result[p.Name] = (t.Shape, t.Data.Select(x => (double)x).ToArray());
-            }
-        }
-        return result;
-    }
+    private static long ElementSize(string dtype, string name, Func<string, EegDinoModelFormatException> bad) =>
+        DTypeDecoder.IsFloat(dtype) ? DTypeDecoder.ElementSize(dtype)!.Value
+        : throw bad($"tensor '{name}' has dtype '{dtype}'; {DTypeDecoder.FloatTypes} is expected.");
 }

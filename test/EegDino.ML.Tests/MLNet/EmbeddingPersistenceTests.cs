@@ -125,16 +125,4 @@ public sealed class EmbeddingPersistenceTests
         Assert.IsTrue(error <= Fixtures.Tolerance, $"NRMSE {error:E3}");
         (loaded as IDisposable)?.Dispose();
     }
-
-    /// <summary>Writes the committed format-1 model. Run by hand only, with EEGDINO_WRITE_FORMAT1_MODEL set to the output path.</summary>
-    [TestMethod]
-    public void WriteFormat1ModelWhenAsked()
-    {
-        string? path = Environment.GetEnvironmentVariable("EEGDINO_WRITE_FORMAT1_MODEL");
-        if (string.IsNullOrEmpty(path)) return;
-        var ml = new MLContext(seed: 1);
-        IDataView data = TinyModel.Load(ml, TinyModel.FixtureRows());
-        using var transformer = ml.Transforms.EegDinoEmbed(TinyModel.Options(batchSize: 2)).Fit(data);
-        ml.Model.Save(transformer, data.Schema, path);
-    }
 }

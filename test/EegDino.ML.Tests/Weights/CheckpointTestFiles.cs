@@ -20,21 +20,50 @@ internal static class CheckpointTestFiles
         return path;
     }
 
-    /// <summary>A deliberately small safetensors reader (F32 only) so these tests do not depend on the library's.</summary>
-    public static Dictionary<string, (long[] Shape, float[] Data)> ReadSafetensorsF32(string path)
+    /// <summary>
+    /// A deliberately small safetensors reader, so that these tests and the references they compare
+    /// with do not depend on the library's reader: every tensor's name, dtype, shape and raw bytes.
+    /// </summary>
+    private static IEnumerable<(string Name, string DType, long[] Shape, byte[] Bytes)> ReadSafetensorsRaw(string path)
     {
         byte[] file = File.ReadAllBytes(path);
         long n = BinaryPrimitives.ReadInt64LittleEndian(file);
         using var header = JsonDocument.Parse(file.AsMemory(8, (int)n));
-        var result = new Dictionary<string, (long[], float[])>(StringComparer.Ordinal);
+        var result = new List<(string, string, long[], byte[])>();
         foreach (var p in header.RootElement.EnumerateObject())
         {
             if (p.Name == "__metadata__") continue;
-            Assert.AreEqual("F32", p.Value.GetProperty("dtype").GetString());
             long[] shape = p.Value.GetProperty("shape").EnumerateArray().Select(e => e.GetInt64()).ToArray();
             var offsets = p.Value.GetProperty("data_offsets").EnumerateArray().Select(e => e.GetInt32()).ToArray();
-            float[] data = MemoryMarshal.Cast<byte, float>(file.AsSpan(8 + (int)n + offsets[0], offsets[1] - offsets[0])).ToArray();
-            result[p.Name] = (shape, data);
+            result.Add((p.Name, p.Value.GetProperty("dtype").GetString()!, shape, file[(8 + (int)n + offsets[0])..(8 + (int)n + offsets[1])]));
+        }
+        return result;
+    }
+
+    /// <summary>An F32 safetensors file's tensors (any other dtype fails the test).</summary>
+    public static Dictionary<string, (long[] Shape, float[] Data)> ReadSafetensorsF32(string path)
+    {
+        var result = new Dictionary<string, (long[], float[])>(StringComparer.Ordinal);
+        foreach (var (name, dtype, shape, bytes) in ReadSafetensorsRaw(path))
+        {
+            Assert.AreEqual("F32", dtype, $"{path}: tensor '{name}'");
+            result[name] = (shape, MemoryMarshal.Cast<byte, float>(bytes).ToArray());
+        }
+        return result;
+    }
+
+    /// <summary>A reference file's F64 tensors exactly and its F32 ones widened (the fixtures' io files).</summary>
+    public static Dictionary<string, (long[] Shape, double[] Data)> ReadSafetensorsAsDouble(string path)
+    {
+        var result = new Dictionary<string, (long[], double[])>(StringComparer.Ordinal);
+        foreach (var (name, dtype, shape, bytes) in ReadSafetensorsRaw(path))
+        {
+            result[name] = (shape, dtype switch
+            {
+                "F64" => MemoryMarshal.Cast<byte, double>(bytes).ToArray(),
+                "F32" => MemoryMarshal.Cast<byte, float>(bytes).ToArray().Select(v => (double)v).ToArray(),
+                _ => throw new AssertFailedException($"{path}: tensor '{name}' is {dtype}; the reference reader takes F64 and F32."),
+            });
         }
         return result;
     }

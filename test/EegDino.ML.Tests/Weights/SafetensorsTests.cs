@@ -95,6 +95,28 @@ public sealed class SafetensorsTests
     }
 
     [TestMethod]
+    [DataRow("""{"x": {"dtype": "F32", "shape": [1073741824], "data_offsets": [0, 4294967296]}}""", DisplayName = "4 GiB tensor in a tiny file")]
+    [DataRow("""{"x": {"dtype": "F64", "shape": [4611686018427387904, 4], "data_offsets": [0, 8]}}""", DisplayName = "shape overflowing")]
+    [DataRow("""{"x": {"dtype": "F32", "shape": [1], "data_offsets": [9223372036854775800, 9223372036854775807]}}""", DisplayName = "offsets near long.MaxValue")]
+    public void HugeDeclaredTensorsAreRefusedWithoutAllocating(string header)
+    {
+        byte[] bytes = Raw(header, 8);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        Assert.ThrowsExactly<EegDinoModelFormatException>(() => Read(bytes));
+        Assert.IsLessThan(1L << 20, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
+    [TestMethod]
+    public void AHugeDeclaredHeaderIsRefusedWithoutAllocating()
+    {
+        byte[] bytes = Write(Sample());
+        BinaryPrimitives.WriteUInt64LittleEndian(bytes, 1UL << 40);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        StringAssert.Contains(Assert.ThrowsExactly<EegDinoModelFormatException>(() => Read(bytes)).Message, "header length");
+        Assert.IsLessThan(1L << 20, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
+    [TestMethod]
     public void TruncatedFileIsRefused()
     {
         byte[] bytes = Write(Sample());

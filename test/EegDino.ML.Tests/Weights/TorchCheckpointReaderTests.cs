@@ -59,11 +59,12 @@ public sealed class TorchCheckpointReaderTests
     }
 
     [TestMethod]
-    public void KeepFilterLeavesOtherTensorsUnread()
+    public void SetAsideTensorsAreLeftUnreadWithTheirReason()
     {
-        var checkpoint = TorchCheckpointReader.Read(CheckpointTestFiles.Fixture("tiny.checkpoint.pt"), k => k.StartsWith("module.student.", StringComparison.Ordinal));
+        var checkpoint = TorchCheckpointReader.Read(CheckpointTestFiles.Fixture("tiny.checkpoint.pt"),
+            _ => k => k.StartsWith("module.student.", StringComparison.Ordinal) ? null : "not the student");
         Assert.IsTrue(checkpoint.Tensors.Keys.All(k => k.StartsWith("module.student.", StringComparison.Ordinal)));
-        Assert.IsTrue(checkpoint.NotLoaded.Any(t => t.Key.StartsWith("module.teacher.", StringComparison.Ordinal) && t.Reason == "not selected"));
+        Assert.IsTrue(checkpoint.SetAside.Any(t => t.Key.StartsWith("module.teacher.", StringComparison.Ordinal) && t.Reason == "not the student"));
     }
 
     [TestMethod]

@@ -6,6 +6,31 @@ namespace EegDino.ML.Weights.Torch;
 // BigInteger beyond 64 bits), float is double, str is string, bytes is byte[]. Containers and
 // anything class-shaped get the small inert types below: nothing here ever runs code.
 
+/// <summary>Short descriptions of unpickled values, for messages and summaries.</summary>
+internal static class PickleValue
+{
+    /// <summary>e.g. <c>int 7</c>, <c>str 'lr'</c>, <c>dict (3 items)</c>, <c>F32 tensor [2, 3]</c>.</summary>
+    public static string Describe(object? value) => value switch
+    {
+        null => "None",
+        bool b => b ? "True" : "False",
+        long l => "int " + l,
+        BigInteger bi => "int " + bi,
+        double d => "float " + d.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        string s => "str '" + (s.Length > 40 ? s[..40] + "..." : s) + "'",
+        byte[] b => $"bytes ({b.Length})",
+        PickleTuple t => $"tuple ({t.Items.Length} items)",
+        PickleList l => $"list ({l.Items.Count} items)",
+        PickleDict d => $"dict ({d.Count} items)",
+        PickleSet s => $"set ({s.Items.Count} items)",
+        PickleGlobal g => "global " + g.FullName,
+        PicklePlaceholder p => p.ClassName + " object",
+        TorchStorageRef s => $"{s.Type.DType} storage '{s.Key}'",
+        TorchTensorRef t => $"{t.Storage.Type.DType} tensor {t.ShapeText}",
+        _ => value.GetType().Name,
+    };
+}
+
 /// <summary>A Python list (mutable: APPEND/APPENDS fill it after it is memoised).</summary>
 internal sealed class PickleList(List<object?> items)
 {
@@ -150,41 +175,42 @@ internal sealed class TorchTensorRef(TorchStorageRef storage, long offset, long[
 /// <summary>The element types of torch storages (<c>torch.FloatStorage</c> and friends).</summary>
 internal sealed class TorchStorageType
 {
-    private static readonly Dictionary<string, TorchStorageType> ByName = new(StringComparer.Ordinal)
+    // Storage class -> dtype as safetensors names it (sizes and decoding in DTypeDecoder).
+    private static readonly Dictionary<string, TorchStorageType> ByName = new Dictionary<string, string>(StringComparer.Ordinal)
     {
-        ["FloatStorage"] = new("F32", 4, isFloat: true),
-        ["HalfStorage"] = new("F16", 2, isFloat: true),
-        ["BFloat16Storage"] = new("BF16", 2, isFloat: true),
-        ["DoubleStorage"] = new("F64", 8, isFloat: true),
-        ["LongStorage"] = new("I64", 8, isFloat: false),
-        ["IntStorage"] = new("I32", 4, isFloat: false),
-        ["ShortStorage"] = new("I16", 2, isFloat: false),
-        ["CharStorage"] = new("I8", 1, isFloat: false),
-        ["ByteStorage"] = new("U8", 1, isFloat: false),
-        ["BoolStorage"] = new("BOOL", 1, isFloat: false),
-        ["ComplexFloatStorage"] = new("C64", 8, isFloat: false),
-        ["ComplexDoubleStorage"] = new("C128", 16, isFloat: false),
-    };
+        ["FloatStorage"] = "F32",
+        ["HalfStorage"] = "F16",
+        ["BFloat16Storage"] = "BF16",
+        ["DoubleStorage"] = "F64",
+        ["LongStorage"] = "I64",
+        ["IntStorage"] = "I32",
+        ["ShortStorage"] = "I16",
+        ["CharStorage"] = "I8",
+        ["ByteStorage"] = "U8",
+        ["BoolStorage"] = "BOOL",
+        ["ComplexFloatStorage"] = "C64",
+        ["ComplexDoubleStorage"] = "C128",
+    }.ToDictionary(kv => kv.Key, kv => new TorchStorageType(kv.Value, DTypeDecoder.ElementSize(kv.Value)!.Value), StringComparer.Ordinal);
 
-    private TorchStorageType(string dtype, int elementSize, bool isFloat)
+    private TorchStorageType(string dtype, int elementSize)
     {
         DType = dtype;
         ElementSize = elementSize;
-        IsFloat = isFloat;
     }
 
     /// <summary>Short dtype name as safetensors spells it (F32, F16, BF16, F64, I64...).</summary>
     public string DType { get; }
 
+    /// <summary>Bytes per element (0 for an unknown storage class).</summary>
     public int ElementSize { get; }
 
-    /// <summary>True for the dtypes converted to float32 weights (F32, F16, BF16, F64).</summary>
-    public bool IsFloat { get; }
+    /// <summary>True for the dtypes converted to float32 weights (see <see cref="DTypeDecoder.IsFloat"/>).</summary>
+    public bool IsFloat => DTypeDecoder.IsFloat(DType);
 
     /// <summary>
     /// The type named <c>torch.&lt;Name&gt;Storage</c>; any other class gives a non-float type of
     /// unknown element size, whose tensors are reported and never read.
     /// </summary>
     public static TorchStorageType FromGlobal(PickleGlobal g) =>
-        g.Module == "torch" && ByName.TryGetValue(g.Name, out var t) ? t : new(g.FullName, 0, isFloat: false);
+        g.Module == "torch" && ByName.TryGetValue(g.Name, out var t) ? t : new(g.FullName, 0);
 }

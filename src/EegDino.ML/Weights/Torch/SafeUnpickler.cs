@@ -5,15 +5,15 @@ using System.Text;
 namespace EegDino.ML.Weights.Torch;
 
 /// <summary>
-/// A pickle reader for the subset <c>torch.save</c> writes (protocol 2 and the binary opcodes up to
-/// protocol 5 that carry plain data), built so that a hostile file can do nothing but fail:
+/// The opcode machine of a pickle reader for the subset <c>torch.save</c> writes (protocol 2 and the
+/// binary opcodes up to protocol 5 that carry plain data), built so that a hostile file can do
+/// nothing but fail. What names may do is decided by <see cref="PicklePolicy"/> alone; calls run
+/// only the C# data builders of <see cref="PickleBuilders"/> and <see cref="TorchRebuilders"/>:
 /// <list type="bullet">
-/// <item>GLOBAL/STACK_GLOBAL only push a name; nothing is imported. Names from modules that exist to
-/// run code (<c>os</c>, <c>subprocess</c>, <c>builtins.eval</c>...) are refused on sight.</item>
-/// <item>REDUCE (a call in Python) runs only the C# data builders of <see cref="Builders"/>
-/// (<c>collections.OrderedDict</c>, <c>torch._utils._rebuild_tensor_v2</c>...). REDUCE on a name of
-/// <see cref="PlaceholderCallables"/> (numpy scalars, <c>argparse.Namespace</c>...) records an
-/// inert <see cref="PicklePlaceholder"/>; REDUCE on anything else is refused.</item>
+/// <item>GLOBAL/STACK_GLOBAL only push a name; nothing is imported. Names the policy denies are
+/// refused on sight.</item>
+/// <item>REDUCE (a call in Python) runs a builder, records an inert <see cref="PicklePlaceholder"/>
+/// for a placeholder callable, and is refused on anything else.</item>
 /// <item>NEWOBJ (allocate an instance of a class) always gives an inert placeholder holding the
 /// class name and arguments; BUILD stores the state in it. No class or <c>__setstate__</c> runs.</item>
 /// <item>Every length is checked against the bytes left before anything is allocated; the stack,
@@ -36,65 +36,12 @@ internal sealed class SafeUnpickler
     /// <summary>Longest Python int accepted (bytes of two's complement).</summary>
     public const int MaxLongBytes = 64;
 
-    /// <summary>The callables REDUCE may run: each is a small C# function over plain data.</summary>
-    public static readonly IReadOnlySet<string> Builders = new HashSet<string>(StringComparer.Ordinal)
-    {
-        "collections.OrderedDict",
-        "torch._utils._rebuild_tensor_v2",
-        "torch._utils._rebuild_tensor",
-        "torch._utils._rebuild_parameter",
-        "torch._utils._rebuild_parameter_with_state",
-        "_codecs.encode",
-        "builtins.set",
-        "builtins.frozenset",
-        "torch.Size",
-    };
-
     /// <summary>
-    /// Callables REDUCE may name whose result is kept as an inert placeholder (class name and
-    /// arguments), because training checkpoints carry such values next to the weights (numpy
-    /// scalars for metrics, an <c>argparse.Namespace</c> of options, a device). Never called.
+    /// Most values pushed in one pickle (a torch.save pickle pushes a few per tensor). Each push
+    /// costs a few bytes of pickle but up to ~100 bytes of objects: this bounds what a large,
+    /// possibly deflate-compressed data.pkl can build.
     /// </summary>
-    public static readonly IReadOnlySet<string> PlaceholderCallables = new HashSet<string>(StringComparer.Ordinal)
-    {
-        "numpy.core.multiarray.scalar",
-        "numpy.core.multiarray._reconstruct",
-        "numpy._core.multiarray.scalar",
-        "numpy._core.multiarray._reconstruct",
-        "numpy.dtype",
-        "copyreg._reconstructor",
-        "argparse.Namespace",
-        "torch.device",
-        "pathlib.PosixPath",
-        "pathlib.WindowsPath",
-        "pathlib.PurePosixPath",
-        "pathlib.PureWindowsPath",
-        "collections.defaultdict",
-        "datetime.datetime",
-        "datetime.date",
-        "datetime.timedelta",
-        "builtins.complex",
-        "builtins.slice",
-        "builtins.bytearray",
-    };
-
-    // Modules whose names have no business in a weights file: refused as soon as they are named,
-    // for a clear message (they could not run anyway: nothing is ever resolved).
-    private static readonly HashSet<string> DeniedModuleRoots = new(StringComparer.Ordinal)
-    {
-        "os", "posix", "nt", "subprocess", "sys", "importlib", "runpy", "shutil", "socket", "pickle",
-        "_pickle", "marshal", "code", "codeop", "pty", "ctypes", "webbrowser", "types", "operator",
-        "functools", "io", "_io", "tempfile", "multiprocessing", "threading", "_thread", "signal",
-        "asyncio", "urllib", "http", "ftplib", "smtplib", "telnetlib", "commands", "popen2",
-        "platform", "glob", "zipimport", "pkgutil", "cProfile", "profile", "pdb", "timeit", "trace",
-        "bdb", "ensurepip", "venv", "distutils", "setuptools", "pip", "posixpath", "ntpath",
-    };
-
-    private static readonly HashSet<string> AllowedBuiltins = new(StringComparer.Ordinal)
-    {
-        "set", "frozenset", "bytearray", "complex", "slice", "object", "int", "float", "str", "bytes",
-        "list", "dict", "tuple", "bool", "range",
-    };
+    public const int MaxPushes = 1 << 23;
 
     private readonly byte[] _data;
     private readonly Func<object?, object?> _persistentLoad;
@@ -102,6 +49,7 @@ internal sealed class SafeUnpickler
     private readonly Stack<int> _marks = new();
     private readonly Dictionary<uint, object?> _memo = [];
     private int _pos;
+    private int _pushes;
     private int _opStart;
     private byte _op;
 
@@ -116,15 +64,6 @@ internal sealed class SafeUnpickler
     /// <param name="persistentLoad">Turns a persistent id (BINPERSID) into a value; may throw.</param>
     public static object? Load(byte[] data, Func<object?, object?> persistentLoad) =>
         new SafeUnpickler(data, persistentLoad).Run();
-
-    /// <summary>True when naming this global is refused outright (see the class remarks).</summary>
-    public static bool IsDeniedGlobal(string module, string name)
-    {
-        string root = module.Split('.')[0];
-        if (DeniedModuleRoots.Contains(root)) return true;
-        if (root is "builtins" or "__builtin__") return module != root || !AllowedBuiltins.Contains(name);
-        return false;
-    }
 
     private object? Run()
     {
@@ -221,13 +160,13 @@ internal sealed class SafeUnpickler
                 case (byte)'a': // APPEND
                     {
                         object? item = Pop();
-                        AppendTo(Peek(), [item]);
+                        ListOf(Peek()).Items.Add(item);
                         break;
                     }
                 case (byte)'e': // APPENDS
                     {
                         object?[] items = PopMark();
-                        AppendTo(Peek(), items);
+                        ListOf(Peek()).Items.AddRange(items);
                         break;
                     }
                 case 0x90: // ADDITEMS
@@ -332,7 +271,7 @@ internal sealed class SafeUnpickler
     private PickleGlobal MakeGlobal(string module, string name)
     {
         if (module.Length == 0 || name.Length == 0) throw Fail("empty global name");
-        if (IsDeniedGlobal(module, name))
+        if (PicklePolicy.Classify(module, name) == PickleGlobalUse.Denied)
             throw Fail($"the pickle names the global {module}.{name}, which is refused: a weights file has no use for it and a malicious one would call it");
         return new PickleGlobal(module, name);
     }
@@ -340,10 +279,12 @@ internal sealed class SafeUnpickler
     private object? Reduce(object? callable, object?[] args)
     {
         if (callable is not PickleGlobal g) throw Fail($"REDUCE on {Describe(callable)} (only named callables are accepted)");
-        string name = g.FullName;
-        if (Builders.Contains(name)) return RunBuilder(name, args);
-        if (PlaceholderCallables.Contains(name)) return new PicklePlaceholder(name, args);
-        throw Fail($"REDUCE would call {name}, which is not on the allow-list ({string.Join(", ", Builders)}; inert placeholders for {string.Join(", ", PlaceholderCallables)})");
+        return PicklePolicy.Classify(g.Module, g.Name) switch
+        {
+            PickleGlobalUse.Builder => PickleBuilders.Build(g.FullName, args, Fail),
+            PickleGlobalUse.Placeholder => new PicklePlaceholder(g.FullName, args),
+            _ => throw Fail($"REDUCE would call {g.FullName}, which is not on the allow-list ({string.Join(", ", PicklePolicy.Builders)}; inert placeholders for {string.Join(", ", PicklePolicy.PlaceholderCallables)})"),
+        };
     }
 
     private object? NewObject(object? cls, object?[] args)
@@ -377,131 +318,8 @@ internal sealed class SafeUnpickler
         }
     }
 
-    private object? RunBuilder(string name, object?[] args)
-    {
-        switch (name)
-        {
-            case "collections.OrderedDict":
-                {
-                    var dict = new PickleDict();
-                    if (args.Length == 0) return dict;
-                    if (args.Length != 1) throw Fail($"OrderedDict with {args.Length} arguments");
-                    IEnumerable<object?> pairs = args[0] switch
-                    {
-                        PickleList l => l.Items,
-                        PickleTuple t => t.Items,
-                        PickleDict d => d.Items.Select(kv => (object?)new PickleTuple([kv.Key, kv.Value])),
-                        _ => throw Fail($"OrderedDict from {Describe(args[0])}"),
-                    };
-                    foreach (object? pair in pairs)
-                    {
-                        object?[] kv = pair switch
-                        {
-                            PickleTuple t when t.Items.Length == 2 => t.Items,
-                            PickleList l when l.Items.Count == 2 => [.. l.Items],
-                            _ => throw Fail($"OrderedDict item {Describe(pair)} (a pair expected)"),
-                        };
-                        dict.Set(kv[0], kv[1]);
-                    }
-                    return dict;
-                }
-            case "torch._utils._rebuild_tensor_v2":
-                // (storage, storage_offset, size, stride, requires_grad, backward_hooks[, metadata])
-                if (args.Length is < 4 or > 7) throw Fail($"_rebuild_tensor_v2 with {args.Length} arguments (6 expected)");
-                if (args.Length >= 5 && args[4] is not bool) throw Fail($"_rebuild_tensor_v2 requires_grad is {Describe(args[4])}");
-                return RebuildTensor(args);
-            case "torch._utils._rebuild_tensor":
-                if (args.Length != 4) throw Fail($"_rebuild_tensor with {args.Length} arguments (4 expected)");
-                return RebuildTensor(args);
-            case "torch._utils._rebuild_parameter":
-            case "torch._utils._rebuild_parameter_with_state":
-                // (data, requires_grad, backward_hooks[, state]): a Parameter is its data here.
-                if (args.Length is < 3 or > 4 || args[0] is not TorchTensorRef) throw Fail($"{name} with ({string.Join(", ", args.Select(Describe))})");
-                return args[0];
-            case "_codecs.encode":
-                // Protocol 2 writes Python 3 bytes as _codecs.encode(str, 'latin1').
-                if (args.Length != 2 || args[0] is not string text || args[1] is not string encoding) throw Fail("_codecs.encode needs (str, encoding)");
-                return encoding.Replace("-", "", StringComparison.Ordinal).ToLowerInvariant() switch
-                {
-                    "latin1" or "latin" or "iso88591" => Encoding.Latin1.GetBytes(text),
-                    "utf8" => Encoding.UTF8.GetBytes(text),
-                    "ascii" => Encoding.ASCII.GetBytes(text),
-                    _ => throw Fail($"_codecs.encode with encoding '{encoding}'"),
-                };
-            case "builtins.set":
-            case "builtins.frozenset":
-                {
-                    var set = new PickleSet(frozen: name.EndsWith("frozenset", StringComparison.Ordinal));
-                    if (args.Length == 1 && args[0] is PickleList l) set.Items.AddRange(l.Items);
-                    else if (args.Length == 1 && args[0] is PickleTuple t) set.Items.AddRange(t.Items);
-                    else if (args.Length != 0) throw Fail($"{name} from {string.Join(", ", args.Select(Describe))}");
-                    return set;
-                }
-            case "torch.Size":
-                if (args.Length != 1 || args[0] is not PickleTuple size) throw Fail("torch.Size needs one tuple");
-                return size;
-            default:
-                throw Fail($"no builder for {name}");
-        }
-    }
-
-    private TorchTensorRef RebuildTensor(object?[] args)
-    {
-        if (args[0] is not TorchStorageRef storage) throw Fail($"tensor storage is {Describe(args[0])} (a persistent storage id expected)");
-        if (args[1] is not long offset || offset < 0) throw Fail($"tensor storage offset is {Describe(args[1])} (a non-negative int expected)");
-        long[] shape = IntTuple(args[2], "size");
-        long[] stride = IntTuple(args[3], "stride");
-        if (shape.Length != stride.Length) throw Fail($"tensor size has {shape.Length} dimensions but stride has {stride.Length}");
-
-        // The last element the view touches must lie inside the storage (checked arithmetic: the
-        // numbers come from the file).
-        long count = 1;
-        long last = offset;
-        try
-        {
-            checked
-            {
-                for (int i = 0; i < shape.Length; i++)
-                {
-                    count *= shape[i];
-                    if (shape[i] > 0) last += (shape[i] - 1) * stride[i];
-                }
-            }
-        }
-        catch (OverflowException)
-        {
-            throw Fail($"tensor size [{string.Join(", ", shape)}] with stride [{string.Join(", ", stride)}] overflows");
-        }
-        if (count > 0 && last >= storage.ElementCount)
-            throw Fail($"tensor size [{string.Join(", ", shape)}], stride [{string.Join(", ", stride)}], offset {offset} reaches element {last} of a storage of {storage.ElementCount} elements");
-        if (count == 0 && offset > storage.ElementCount)
-            throw Fail($"tensor offset {offset} is past the end of a storage of {storage.ElementCount} elements");
-        return new TorchTensorRef(storage, offset, shape, stride);
-    }
-
-    private long[] IntTuple(object? value, string what)
-    {
-        object?[] items = value switch
-        {
-            PickleTuple t => t.Items,
-            PickleList l => [.. l.Items],
-            _ => throw Fail($"tensor {what} is {Describe(value)} (a tuple of ints expected)"),
-        };
-        if (items.Length > 64) throw Fail($"tensor {what} has {items.Length} dimensions (at most 64)");
-        var result = new long[items.Length];
-        for (int i = 0; i < items.Length; i++)
-        {
-            if (items[i] is not long v || v < 0) throw Fail($"tensor {what} element {i} is {Describe(items[i])} (a non-negative int expected)");
-            result[i] = v;
-        }
-        return result;
-    }
-
-    private void AppendTo(object? target, object?[] items)
-    {
-        if (target is not PickleList list) throw Fail($"APPEND on {Describe(target)} (a list expected)");
-        list.Items.AddRange(items);
-    }
+    private PickleList ListOf(object? target) =>
+        target as PickleList ?? throw Fail($"APPEND on {Describe(target)} (a list expected)");
 
     private void SetItems(object? target, object?[] items)
     {
@@ -522,6 +340,7 @@ internal sealed class SafeUnpickler
     private void Push(object? value)
     {
         if (_stack.Count >= MaxStackSize) throw Fail($"more than {MaxStackSize} values on the stack");
+        if (++_pushes > MaxPushes) throw Fail($"the pickle builds more than {MaxPushes} values; a checkpoint's pickle holds names and shapes, not data");
         _stack.Add(value);
     }
 
@@ -617,25 +436,7 @@ internal sealed class SafeUnpickler
         return value >= long.MinValue && value <= long.MaxValue ? (object)(long)value : value;
     }
 
-    internal static string Describe(object? value) => value switch
-    {
-        null => "None",
-        bool b => b ? "True" : "False",
-        long l => "int " + l,
-        BigInteger bi => "int " + bi,
-        double d => "float " + d.ToString(System.Globalization.CultureInfo.InvariantCulture),
-        string s => "str '" + (s.Length > 40 ? s[..40] + "..." : s) + "'",
-        byte[] b => $"bytes ({b.Length})",
-        PickleTuple t => $"tuple ({t.Items.Length} items)",
-        PickleList l => $"list ({l.Items.Count} items)",
-        PickleDict d => $"dict ({d.Count} items)",
-        PickleSet s => $"set ({s.Items.Count} items)",
-        PickleGlobal g => "global " + g.FullName,
-        PicklePlaceholder p => p.ClassName + " object",
-        TorchStorageRef s => $"{s.Type.DType} storage '{s.Key}'",
-        TorchTensorRef t => $"{t.Storage.Type.DType} tensor {t.ShapeText}",
-        _ => value.GetType().Name,
-    };
+    private static string Describe(object? value) => PickleValue.Describe(value);
 
     private EegDinoModelFormatException Fail(string message) =>
         new($"Pickle opcode 0x{_op:x2} at byte {_opStart}: {message}.");

@@ -1,6 +1,4 @@
-using System.Buffers.Binary;
 using System.IO.Compression;
-using System.Runtime.InteropServices;
 
 namespace EegDino.ML.Weights.Torch;
 
@@ -29,8 +27,11 @@ internal sealed class TorchCheckpoint
     /// <summary>Float tensors of the state_dict by flattened key (nested dict keys joined with '.'), in file order.</summary>
     public required OrderedDictionary<string, WeightTensor> Tensors { get; init; }
 
-    /// <summary>State_dict tensors not read: non-float dtypes, or excluded by the caller's filter.</summary>
+    /// <summary>State_dict tensors not read because they are not float tensors.</summary>
     public required IReadOnlyList<TorchTensorInfo> NotLoaded { get; init; }
+
+    /// <summary>State_dict tensors not read because the caller's selection set them aside (its reason).</summary>
+    public required IReadOnlyList<TorchTensorInfo> SetAside { get; init; }
 
     /// <summary>One line per non-tensor entry (<c>epoch = 7</c>, <c>optimizer: dict ...</c>).</summary>
     public required IReadOnlyList<string> OtherEntries { get; init; }
@@ -56,28 +57,41 @@ internal static class TorchCheckpointReader
     /// <summary>Deepest nesting of dicts inside the state_dict.</summary>
     public const int MaxNesting = 64;
 
+    /// <summary>
+    /// Most entries of the state_dict once flattened (the released checkpoints have under a
+    /// thousand). Shared sub-dicts could otherwise multiply a small pickle exponentially.
+    /// </summary>
+    public const int MaxStateDictEntries = 1 << 16;
+
+    /// <summary>Longest flattened state_dict key (real ones are under 200 characters).</summary>
+    public const int MaxKeyLength = 4096;
+
+    /// <summary>Most values visited by all the summaries of non-weight entries of one file together.</summary>
+    public const long MaxSummaryVisits = 4_000_000;
+
     // Beyond deflate's best ratio (~1032:1) a declared size is a lie.
     private const long MaxCompressionRatio = 1100;
 
     /// <summary>Reads a checkpoint file.</summary>
     /// <param name="path">The <c>.pt</c>/<c>.pth</c> file.</param>
-    /// <param name="keep">Which flattened state_dict keys to read (others are listed in
-    /// <see cref="TorchCheckpoint.NotLoaded"/> and their storages never read); null reads all.</param>
-    public static TorchCheckpoint Read(string path, Func<string, bool>? keep = null)
+    /// <param name="setAside">Given every flattened state_dict tensor key, says for each key why it
+    /// is not to be read (null: read it). Those are listed in <see cref="TorchCheckpoint.SetAside"/>
+    /// and their storages never read. Null reads all.</param>
+    public static TorchCheckpoint Read(string path, Func<IReadOnlyList<string>, Func<string, string?>>? setAside = null)
     {
         using var stream = File.OpenRead(path);
-        return Read(stream, path, keep);
+        return Read(stream, path, setAside);
     }
 
     /// <summary>Reads a checkpoint from a seekable stream.</summary>
     /// <param name="stream">The zip bytes; must be seekable.</param>
     /// <param name="displayName">File name for messages.</param>
-    /// <param name="keep">Which flattened state_dict keys to read; null reads all.</param>
-    public static TorchCheckpoint Read(Stream stream, string displayName, Func<string, bool>? keep = null)
+    /// <param name="setAside">As for <see cref="Read(string, Func{IReadOnlyList{string}, Func{string, string}})"/>.</param>
+    public static TorchCheckpoint Read(Stream stream, string displayName, Func<IReadOnlyList<string>, Func<string, string?>>? setAside = null)
     {
         try
         {
-            return ReadCore(stream, displayName, keep ?? (_ => true));
+            return ReadCore(stream, displayName, setAside ?? (_ => _ => null));
         }
         catch (EegDinoModelFormatException e) when (!e.Message.StartsWith(displayName, StringComparison.Ordinal))
         {
@@ -98,7 +112,7 @@ internal static class TorchCheckpointReader
         }
     }
 
-    private static TorchCheckpoint ReadCore(Stream stream, string displayName, Func<string, bool> keep)
+    private static TorchCheckpoint ReadCore(Stream stream, string displayName, Func<IReadOnlyList<string>, Func<string, string?>> setAside)
     {
         if (!stream.CanSeek) throw new ArgumentException("The checkpoint stream must be seekable.", nameof(stream));
         long fileLength = stream.Length;
@@ -106,10 +120,16 @@ internal static class TorchCheckpointReader
         if (zip.Entries.Count > MaxEntries) throw new EegDinoModelFormatException($"{zip.Entries.Count} zip entries (at most {MaxEntries}).");
 
         var entries = new Dictionary<string, ZipArchiveEntry>(StringComparer.Ordinal);
+        long compressedTotal = 0;
         foreach (var e in zip.Entries)
         {
             if (!entries.TryAdd(e.FullName, e)) throw new EegDinoModelFormatException($"the zip holds '{e.FullName}' twice.");
+            compressedTotal += e.CompressedLength;
         }
+        // In a well-formed zip the records' data are disjoint parts of the file. Records that
+        // overlap (many directory entries pointing at the same bytes) would multiply what is read.
+        if (compressedTotal > fileLength)
+            throw new EegDinoModelFormatException($"the zip's records declare {compressedTotal} bytes of data in a file of {fileLength}: they overlap.");
 
         // torch.save writes "<archive>/data.pkl" with one top folder whose name is free.
         var pickles = entries.Keys.Where(n => n.EndsWith("/data.pkl", StringComparison.Ordinal) && n.IndexOf('/') == n.Length - "/data.pkl".Length).ToList();
@@ -134,12 +154,15 @@ internal static class TorchCheckpointReader
         object? root = SafeUnpickler.Load(pickle, pid => LoadPersistent(pid, storages));
 
         var other = new List<string>();
-        var (stateDict, stateDictPath) = FindStateDict(root, other);
+        var budget = new WalkBudget();
+        var (stateDict, stateDictPath) = FindStateDict(root, other, budget);
         var found = new List<KeyValuePair<string, TorchTensorRef>>();
-        Flatten(stateDict, stateDictPath.Length == 0 ? "" : stateDictPath, "", 0, found, other, new HashSet<object>(ReferenceEqualityComparer.Instance));
+        Flatten(stateDict, stateDictPath.Length == 0 ? "" : stateDictPath, "", 0, found, other, new HashSet<object>(ReferenceEqualityComparer.Instance), budget);
 
+        Func<string, string?> reasonNotToRead = setAside(found.Select(f => f.Key).ToList());
         var tensors = new OrderedDictionary<string, WeightTensor>(StringComparer.Ordinal);
         var notLoaded = new List<TorchTensorInfo>();
+        var setAsideList = new List<TorchTensorInfo>();
         var cache = new Dictionary<string, float[]>(StringComparer.Ordinal);
         long storageElements = 0, tensorElements = 0;
         foreach (var (key, t) in found)
@@ -149,9 +172,9 @@ internal static class TorchCheckpointReader
                 notLoaded.Add(new(key, t.Storage.Type.DType, t.Shape, "not a float tensor"));
                 continue;
             }
-            if (!keep(key))
+            if (reasonNotToRead(key) is string reason)
             {
-                notLoaded.Add(new(key, t.Storage.Type.DType, t.Shape, "not selected"));
+                setAsideList.Add(new(key, t.Storage.Type.DType, t.Shape, reason));
                 continue;
             }
             if (tensors.ContainsKey(key)) throw new EegDinoModelFormatException($"the state_dict key '{key}' occurs twice after flattening.");
@@ -174,6 +197,7 @@ internal static class TorchCheckpointReader
             StateDictPath = stateDictPath,
             Tensors = tensors,
             NotLoaded = notLoaded,
+            SetAside = setAsideList,
             OtherEntries = other,
         };
     }
@@ -181,9 +205,9 @@ internal static class TorchCheckpointReader
     private static object LoadPersistent(object? pid, Dictionary<string, TorchStorageRef> storages)
     {
         if (pid is not PickleTuple { Items: [string kind, ..] } tuple || kind != "storage")
-            throw new EegDinoModelFormatException($"persistent id {SafeUnpickler.Describe(pid)} is not ('storage', type, key, location, numel).");
+            throw new EegDinoModelFormatException($"persistent id {PickleValue.Describe(pid)} is not ('storage', type, key, location, numel).");
         if (tuple.Items is not [_, PickleGlobal type, string key, string location, long numel] || numel < 0)
-            throw new EegDinoModelFormatException($"persistent id ({string.Join(", ", tuple.Items.Select(SafeUnpickler.Describe))}) is not ('storage', type, key, location, numel).");
+            throw new EegDinoModelFormatException($"persistent id ({string.Join(", ", tuple.Items.Select(PickleValue.Describe))}) is not ('storage', type, key, location, numel).");
         var storageType = TorchStorageType.FromGlobal(type);
         if (storages.TryGetValue(key, out var known))
         {
@@ -196,10 +220,10 @@ internal static class TorchCheckpointReader
         return storage;
     }
 
-    private static (PickleDict StateDict, string Path) FindStateDict(object? root, List<string> other)
+    private static (PickleDict StateDict, string Path) FindStateDict(object? root, List<string> other, WalkBudget budget)
     {
         if (root is not PickleDict top)
-            throw new EegDinoModelFormatException($"the checkpoint holds {SafeUnpickler.Describe(root)}; a dict (a state_dict or a training checkpoint) was expected.");
+            throw new EegDinoModelFormatException($"the checkpoint holds {PickleValue.Describe(root)}; a dict (a state_dict or a training checkpoint) was expected.");
         foreach (string name in (string[])["state_dict", "model_state_dict", "model"])
         {
             if (top.TryGet(name, out object? candidate) && candidate is PickleDict dict)
@@ -207,7 +231,7 @@ internal static class TorchCheckpointReader
                 foreach (var kv in top.Items)
                 {
                     if (kv.Key is string k && k == name) continue;
-                    other.Add(Summarize(KeyText(kv.Key), kv.Value));
+                    other.Add(Summarize(Shorten(KeyText(kv.Key)), kv.Value, budget));
                 }
                 return (dict, name);
             }
@@ -216,54 +240,69 @@ internal static class TorchCheckpointReader
     }
 
     // Walks nested dicts: tensors are collected by dotted key, anything else is summarised.
-    private static void Flatten(PickleDict dict, string where, string prefix, int depth, List<KeyValuePair<string, TorchTensorRef>> found, List<string> other, HashSet<object> onPath)
+    private static void Flatten(PickleDict dict, string where, string prefix, int depth, List<KeyValuePair<string, TorchTensorRef>> found, List<string> other, HashSet<object> onPath, WalkBudget budget)
     {
         if (depth > MaxNesting) throw new EegDinoModelFormatException($"the state_dict nests deeper than {MaxNesting} dicts at '{prefix}'.");
         if (!onPath.Add(dict)) throw new EegDinoModelFormatException($"the state_dict contains itself at '{prefix}'.");
         foreach (var kv in dict.Items)
         {
-            string key = prefix + KeyText(kv.Key);
+            if (++budget.StateDictEntries > MaxStateDictEntries)
+                throw new EegDinoModelFormatException($"the state_dict has more than {MaxStateDictEntries} entries once flattened (at '{Shorten(prefix)}'; shared sub-dicts?).");
+            string keyText = KeyText(kv.Key);
+            // Checked before concatenating: a long key referenced from many places would multiply.
+            if (prefix.Length + keyText.Length > MaxKeyLength)
+                throw new EegDinoModelFormatException($"the state_dict key '{Shorten(prefix + keyText[..Math.Min(keyText.Length, 100)])}' is longer than {MaxKeyLength} characters.");
+            string key = prefix + keyText;
             switch (kv.Value)
             {
                 case TorchTensorRef t:
                     found.Add(new(key, t));
                     break;
                 case PickleDict inner:
-                    Flatten(inner, where, key + ".", depth + 1, found, other, onPath);
+                    Flatten(inner, where, key + ".", depth + 1, found, other, onPath, budget);
                     break;
                 default:
-                    other.Add(Summarize((where.Length > 0 ? where + "." : "") + key, kv.Value));
+                    other.Add(Summarize((where.Length > 0 ? where + "." : "") + key, kv.Value, budget));
                     break;
             }
         }
         onPath.Remove(dict);
     }
 
+    private static string Shorten(string key) => key.Length <= 200 ? key : key[..100] + "..." + key[^100..];
+
     private static string KeyText(object? key) => key switch
     {
         string s => s,
         long l => l.ToString(System.Globalization.CultureInfo.InvariantCulture),
-        _ => SafeUnpickler.Describe(key),
+        _ => PickleValue.Describe(key),
     };
 
-    /// <summary>One line describing a non-weight value, walking at most a few thousand nodes.</summary>
-    internal static string Summarize(string name, object? value)
+    /// <summary>What the walks over one file may still do.</summary>
+    private sealed class WalkBudget
+    {
+        public int StateDictEntries;
+        public long SummaryVisitsLeft = MaxSummaryVisits;
+    }
+
+    /// <summary>One line describing a non-weight value, walking at most 100,000 nodes and what is left of the file's budget.</summary>
+    private static string Summarize(string name, object? value, WalkBudget budget)
     {
         switch (value)
         {
             case null or bool or long or System.Numerics.BigInteger or double or string:
-                return $"{name} = {SafeUnpickler.Describe(value)}";
+                return $"{name} = {PickleValue.Describe(value)}";
             default:
-                var counter = new SummaryCounter();
+                var counter = new SummaryCounter(budget);
                 counter.Visit(value, 0);
                 string tensors = counter.Tensors > 0 ? $", {counter.Tensors} tensors ({counter.TensorElements} values) not loaded" : "";
                 string classes = counter.Classes.Count > 0 ? ", objects of " + string.Join(", ", counter.Classes.Order(StringComparer.Ordinal)) : "";
                 string more = counter.Truncated ? ", not fully walked" : "";
-                return $"{name}: {SafeUnpickler.Describe(value)}{tensors}{classes}{more}";
+                return $"{name}: {PickleValue.Describe(value)}{tensors}{classes}{more}";
         }
     }
 
-    private sealed class SummaryCounter
+    private sealed class SummaryCounter(WalkBudget budget)
     {
         private const int Budget = 100_000;
         private readonly HashSet<object> _seen = new(ReferenceEqualityComparer.Instance);
@@ -274,6 +313,9 @@ internal static class TorchCheckpointReader
 
         public void Visit(object? value, int depth)
         {
+            // Every visit counts against the file's budget, also of plain values and of values
+            // already seen: a small pickle can reference one big list from many places.
+            if (Truncated || --budget.SummaryVisitsLeft < 0) { Truncated = true; return; }
             if (value is null || value is string || value.GetType().IsValueType) return;
             if (depth > MaxNesting || _seen.Count >= Budget) { Truncated = true; return; }
             if (!_seen.Add(value)) return;
@@ -284,22 +326,31 @@ internal static class TorchCheckpointReader
                     TensorElements += t.ElementCount;
                     break;
                 case PickleDict d:
-                    foreach (var kv in d.Items) { Visit(kv.Key, depth + 1); Visit(kv.Value, depth + 1); }
+                    foreach (var kv in d.Items) { Visit(kv.Key, depth + 1); Visit(kv.Value, depth + 1); if (Truncated) return; }
                     break;
                 case PickleList l:
-                    foreach (var v in l.Items) Visit(v, depth + 1);
+                    VisitAll(l.Items, depth);
                     break;
                 case PickleTuple t:
-                    foreach (var v in t.Items) Visit(v, depth + 1);
+                    VisitAll(t.Items, depth);
                     break;
                 case PickleSet s:
-                    foreach (var v in s.Items) Visit(v, depth + 1);
+                    VisitAll(s.Items, depth);
                     break;
                 case PicklePlaceholder p:
                     Classes.Add(p.ClassName);
-                    foreach (var v in p.Arguments) Visit(v, depth + 1);
-                    foreach (var v in p.States) Visit(v, depth + 1);
+                    VisitAll(p.Arguments, depth);
+                    VisitAll(p.States, depth);
                     break;
+            }
+        }
+
+        private void VisitAll(IEnumerable<object?> items, int depth)
+        {
+            foreach (var v in items)
+            {
+                Visit(v, depth + 1);
+                if (Truncated) return;
             }
         }
     }
@@ -322,7 +373,7 @@ internal static class TorchCheckpointReader
         if (storage.ElementCount > Array.MaxLength)
             throw new EegDinoModelFormatException($"storage '{storage.Key}' has {storage.ElementCount} elements; at most {Array.MaxLength} are supported.");
         byte[] raw = ReadEntry(entry, fileLength, Array.MaxLength);
-        return Convert(raw, storage.Type);
+        return DTypeDecoder.ToFloat32(raw, storage.Type.DType);
     }
 
     /// <summary>Reads one zip entry after checking its declared sizes against the file.</summary>
@@ -354,41 +405,6 @@ internal static class TorchCheckpointReader
         }
         if (collected.Length != length) throw new EegDinoModelFormatException($"record '{entry.FullName}' holds {collected.Length} bytes; it declares {length}.");
         return collected.ToArray();
-    }
-
-    private static float[] Convert(byte[] raw, TorchStorageType type)
-    {
-        int count = raw.Length / type.ElementSize;
-        switch (type.DType)
-        {
-            case "F32":
-                {
-                    var result = new float[count];
-                    if (BitConverter.IsLittleEndian) MemoryMarshal.Cast<byte, float>(raw).CopyTo(result);
-                    else for (int i = 0; i < count; i++) result[i] = BinaryPrimitives.ReadSingleLittleEndian(raw.AsSpan(4 * i));
-                    return result;
-                }
-            case "F16":
-                {
-                    var result = new float[count];
-                    for (int i = 0; i < count; i++) result[i] = (float)BinaryPrimitives.ReadHalfLittleEndian(raw.AsSpan(2 * i));
-                    return result;
-                }
-            case "BF16":
-                {
-                    var result = new float[count];
-                    for (int i = 0; i < count; i++) result[i] = BitConverter.Int32BitsToSingle(BinaryPrimitives.ReadUInt16LittleEndian(raw.AsSpan(2 * i)) << 16);
-                    return result;
-                }
-            case "F64":
-                {
-                    var result = new float[count];
-                    for (int i = 0; i < count; i++) result[i] = (float)BinaryPrimitives.ReadDoubleLittleEndian(raw.AsSpan(8 * i));
-                    return result;
-                }
-            default:
-                throw new EegDinoModelFormatException($"storage dtype {type.DType} cannot be converted to float32.");
-        }
     }
 
     /// <summary>The tensor's elements in row-major order (bounds were checked when it was rebuilt).</summary>

@@ -15,6 +15,17 @@ Files:
                     torch.device next to the state_dict (inert data, must load)
   os_system.pt      a state_dict whose pickle calls os.system on load (must be refused)
   reduce_counter.pt a pickle that calls collections.Counter (not allow-listed, must be refused)
+
+DINO and self-supervised checkpoints in naming variants other than the released one; in each the
+student (or the plain encoder) is the tiny fixture's encoder (no final_layer), and the teacher or
+EMA copy shares its storages except global_tokens, which is student + 1:
+  tiny.dino-projectors.pt  the released layout with projectors named student_projector.* /
+                           teacher_projector.* (weight-normed last layer), and an epoch
+  tiny.dino-multicrop.pt   the DINO repository's checkpoint.pth: top-level student / teacher
+                           (MultiCropWrapper: backbone.* + head.*), optimizer with state tensors,
+                           dino_loss.center, args (argparse.Namespace), epoch
+  tiny.momentum.pt         a non-DINO self-supervised state_dict: backbone.* (the encoder),
+                           momentum_backbone.* (an EMA copy), predictor.*, center
 """
 import argparse
 import collections
@@ -110,6 +121,46 @@ def main():
             return (collections.Counter, ([1, 2, 2],))
 
     save({"state_dict": small, "payload": CallsCounter()}, "reduce_counter.pt")
+
+    encoder = collections.OrderedDict((k, v) for k, v in sd.items() if not k.startswith("final_layer."))
+    copy = collections.OrderedDict((k, v + 1 if k == "global_tokens" else v) for k, v in encoder.items())
+    dim = encoder["global_tokens"].shape[-1]
+
+    def projector(prefix):
+        return collections.OrderedDict([
+            (prefix + "mlp.0.weight", torch.randn(64, dim, generator=g)),
+            (prefix + "mlp.0.bias", torch.randn(64, generator=g)),
+            (prefix + "last_layer.weight_g", torch.ones(128, 1)),
+            (prefix + "last_layer.weight_v", torch.randn(128, 64, generator=g)),
+        ])
+
+    released = collections.OrderedDict()
+    released.update(("module.student." + k, v) for k, v in encoder.items())
+    released.update(("module.teacher." + k, v) for k, v in copy.items())
+    released.update(projector("module.student_projector."))
+    released.update(projector("module.teacher_projector."))
+    save({"state_dict": released, "epoch": 3}, "tiny.dino-projectors.pt")
+
+    student = collections.OrderedDict(("backbone." + k, v) for k, v in encoder.items())
+    student.update(projector("head."))
+    teacher = collections.OrderedDict(("backbone." + k, v) for k, v in copy.items())
+    teacher.update(projector("head."))
+    exp_avg = torch.zeros(64, dim)
+    save({
+        "student": student,
+        "teacher": teacher,
+        "optimizer": {"state": {0: {"step": torch.tensor(10.0), "exp_avg": exp_avg}}, "param_groups": [{"lr": 0.0005, "params": [0]}]},
+        "epoch": 5,
+        "args": argparse.Namespace(arch="eegdino_tiny", out_dim=128, momentum_teacher=0.996),
+        "dino_loss": {"center": torch.zeros(1, 128)},
+    }, "tiny.dino-multicrop.pt")
+
+    momentum = collections.OrderedDict(("backbone." + k, v) for k, v in encoder.items())
+    momentum.update(("momentum_backbone." + k, v) for k, v in copy.items())
+    momentum["predictor.0.weight"] = torch.randn(dim, dim, generator=g)
+    momentum["predictor.0.bias"] = torch.randn(dim, generator=g)
+    momentum["center"] = torch.zeros(1, dim)
+    save({"state_dict": momentum, "epoch": 1}, "tiny.momentum.pt")
 
 
 if __name__ == "__main__":
