@@ -155,7 +155,7 @@ public sealed class EegDinoEmbeddingTransformer : ITransformer, IDisposable
         ModelZipWriter.Save(ctx, PersistenceFormat, new PersistedModelState(properties, weights.ToArray()));
     }
 
-    internal static EegDinoEmbeddingTransformer FromState(PersistedModelState state)
+    internal static EegDinoEmbeddingTransformer FromState(PersistedModelState state, (bool FallbackToCpu, int? GpuDeviceId) devices = default, Action<string>? warn = null)
     {
         string kind = state.GetString("Encoder.Kind", "EegDino");
         if (kind != "EegDino")
@@ -165,7 +165,7 @@ public sealed class EegDinoEmbeddingTransformer : ITransformer, IDisposable
         var options = new EegDinoModelOptions
         {
             InputScale = state.GetSingle("Encoder.InputScale", 0.01f),
-            Device = state.GetString("Encoder.Device", "cpu"),
+            Device = LoadDevice(state.GetString("Encoder.Device", "cpu"), devices, warn),
             Precision = state.GetEnum<EegDinoPrecision>("Precision", EegDinoPrecision.Float32),
             ChannelNames = contract?.ChannelNames,
             SamplesPerSecond = contract?.SamplesPerSecond ?? 200,
@@ -196,4 +196,10 @@ public sealed class EegDinoEmbeddingTransformer : ITransformer, IDisposable
         return new EmbeddingComputation(inputSchema, lease, InputColumnName, OutputColumnName, NumberOfChannels, OutputKind, BatchSize);
     }
 
+    private static string LoadDevice(string saved, (bool FallbackToCpu, int? GpuDeviceId) devices, Action<string>? warn)
+    {
+        string device = EegDinoRuntime.DeviceForLoad(saved, devices.FallbackToCpu, devices.GpuDeviceId, out string? note);
+        if (note is not null) warn?.Invoke(note);
+        return device;
+    }
 }

@@ -140,6 +140,29 @@ internal sealed class EegDinoRuntime
     }
 
     /// <summary>
+    /// The device a saved model is loaded on, by ML.NET's conventions for the MLContext that loads it:
+    /// <c>mlContext.GpuDeviceId</c> set asks for that GPU; a model saved for a GPU that this machine does
+    /// not have is loaded on the CPU when <c>mlContext.FallbackToCpu</c> is true (with
+    /// <paramref name="note"/> saying so), and is an error naming both settings otherwise.
+    /// </summary>
+    internal static string DeviceForLoad(string saved, bool fallbackToCpu, int? gpuDeviceId, out string? note)
+    {
+        note = null;
+        bool wantsGpu = gpuDeviceId is not null || saved.Trim().StartsWith("cuda", StringComparison.OrdinalIgnoreCase);
+        if (!wantsGpu) return saved;
+        string asked = gpuDeviceId is int id ? string.Create(CultureInfo.InvariantCulture, $"cuda:{id}") : saved;
+        if (cuda.is_available()) return asked;
+        if (fallbackToCpu)
+        {
+            note = $"The model was saved for device '{saved}'{(gpuDeviceId is int g ? $" and mlContext.GpuDeviceId is {g}" : "")}, but CUDA is not available here: it runs on the CPU (mlContext.FallbackToCpu).";
+            return "cpu";
+        }
+        throw new EegDinoException(
+            $"The model asks for device '{asked}' ({(gpuDeviceId is null ? "saved with it" : "mlContext.GpuDeviceId")}), but CUDA is not available here. " +
+            "Set mlContext.FallbackToCpu = true to score it on the CPU, or add a TorchSharp CUDA backend package to the application.");
+    }
+
+    /// <summary>
     /// The GPU of this process for <c>"cuda:auto"</c>, one process per GPU: when the scheduler already
     /// gave the process its own GPU (<c>CUDA_VISIBLE_DEVICES</c> naming one device, as Slurm's
     /// <c>--gpus-per-task=1</c> and Kubernetes device plugins do), that one (<c>cuda:0</c>); else the

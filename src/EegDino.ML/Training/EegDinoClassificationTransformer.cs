@@ -149,14 +149,14 @@ public sealed class EegDinoClassificationTransformer : ISingleFeaturePredictionT
         ModelZipWriter.Save(ctx, PersistenceFormat, new PersistedModelState(properties, weights.ToArray()));
     }
 
-    internal static EegDinoClassificationTransformer FromState(PersistedModelState state)
+    internal static EegDinoClassificationTransformer FromState(PersistedModelState state, (bool FallbackToCpu, int? GpuDeviceId) devices = default, Action<string>? warn = null)
     {
         EegDinoInputContract? contract = state.Properties.TryGetValue("InputContract", out string? contractJson)
             ? EegDinoInputContract.FromJson(contractJson, "the model zip") : null;
         var options = new EegDinoModelOptions
         {
             InputScale = state.GetSingle("InputScale"),
-            Device = state.GetString("Device", "cpu"),
+            Device = LoadDevice(state.GetString("Device", "cpu"), devices, warn),
             Precision = state.GetEnum<EegDinoPrecision>("Precision", EegDinoPrecision.Float32),
             ChannelNames = contract?.ChannelNames,
             SamplesPerSecond = contract?.SamplesPerSecond ?? 200,
@@ -187,5 +187,12 @@ public sealed class EegDinoClassificationTransformer : ISingleFeaturePredictionT
     {
         ArgumentNullException.ThrowIfNull(inputSchema);
         return new ClassificationScoring(inputSchema, Model, lease, SignalColumnName, BatchSize);
+    }
+
+    private static string LoadDevice(string saved, (bool FallbackToCpu, int? GpuDeviceId) devices, Action<string>? warn)
+    {
+        string device = EegDinoRuntime.DeviceForLoad(saved, devices.FallbackToCpu, devices.GpuDeviceId, out string? note);
+        if (note is not null) warn?.Invoke(note);
+        return device;
     }
 }

@@ -75,3 +75,22 @@ public sealed class LocalGpuTests
         StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => EegDinoRuntime.LocalGpu(2, Env(("SLURM_LOCALID", "x")))).Message, "SLURM_LOCALID is 'x'");
     }
 }
+
+/// <summary>A model saved on a GPU and loaded where there is none: ML.NET's FallbackToCpu and GpuDeviceId decide.</summary>
+[TestClass]
+public sealed class LoadDeviceTests
+{
+    [TestMethod]
+    public void AGpuModelFallsBackToTheCpuOnlyWhenTheContextAllows()
+    {
+        if (TorchSharp.torch.cuda.is_available()) Assert.Inconclusive("This machine has CUDA: the fallback cannot be observed here (the Cuda tests load on the GPU).");
+        Assert.AreEqual("cpu", EegDinoRuntime.DeviceForLoad("cpu", fallbackToCpu: false, gpuDeviceId: null, out string? none));
+        Assert.IsNull(none);
+        Assert.AreEqual("cpu", EegDinoRuntime.DeviceForLoad("cuda:1", fallbackToCpu: true, gpuDeviceId: null, out string? note));
+        StringAssert.Contains(note, "saved for device 'cuda:1'");
+        var e = Assert.ThrowsExactly<EegDinoException>(() => EegDinoRuntime.DeviceForLoad("cuda", fallbackToCpu: false, gpuDeviceId: null, out _));
+        StringAssert.Contains(e.Message, "Set mlContext.FallbackToCpu = true");
+        var gpu = Assert.ThrowsExactly<EegDinoException>(() => EegDinoRuntime.DeviceForLoad("cpu", fallbackToCpu: false, gpuDeviceId: 0, out _));
+        StringAssert.Contains(gpu.Message, "'cuda:0' (mlContext.GpuDeviceId)");
+    }
+}

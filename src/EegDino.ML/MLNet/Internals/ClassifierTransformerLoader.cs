@@ -16,6 +16,11 @@ internal static class ClassifierTransformerLoader
     private static EegDinoClassificationTransformer Create(IHostEnvironment env, ModelLoadContext ctx)
     {
         ArgumentNullException.ThrowIfNull(env);
-        return EegDinoClassificationTransformer.FromState(ModelZipReader.Load(ctx, EegDinoClassificationTransformer.PersistenceFormat));
+        // The device follows the loading MLContext's FallbackToCpu and GpuDeviceId (a model saved on a GPU scores on a CPU machine).
+        return EegDinoClassificationTransformer.FromState(ModelZipReader.Load(ctx, EegDinoClassificationTransformer.PersistenceFormat), DeviceSettings.Of(env), message =>
+        {
+            using var channel = env.Start("EEG-DINO model load");
+            channel.Warning(MessageSensitivity.None, message);
+        });
     }
 }

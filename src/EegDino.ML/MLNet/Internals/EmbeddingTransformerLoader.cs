@@ -18,6 +18,11 @@ internal static class EmbeddingTransformerLoader
     private static EegDinoEmbeddingTransformer Create(IHostEnvironment env, ModelLoadContext ctx)
     {
         ArgumentNullException.ThrowIfNull(env);
-        return EegDinoEmbeddingTransformer.FromState(ModelZipReader.Load(ctx, EegDinoEmbeddingTransformer.PersistenceFormat));
+        // The device follows the loading MLContext's FallbackToCpu and GpuDeviceId (a model saved on a GPU scores on a CPU machine).
+        return EegDinoEmbeddingTransformer.FromState(ModelZipReader.Load(ctx, EegDinoEmbeddingTransformer.PersistenceFormat), DeviceSettings.Of(env), message =>
+        {
+            using var channel = env.Start("EEG-DINO model load");
+            channel.Warning(MessageSensitivity.None, message);
+        });
     }
 }

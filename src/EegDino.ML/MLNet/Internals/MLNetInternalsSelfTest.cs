@@ -53,6 +53,9 @@ internal static class MLNetInternalsSelfTest
         "Microsoft.ML.SchemaShape/Column::.ctor(String,VectorKind,DataViewType,Boolean,SchemaShape)",
         "Microsoft.ML.Runtime.Contracts",
         "Microsoft.ML.Runtime.Contracts::CheckAlive(IHostEnvironment)",
+        "Microsoft.ML.Runtime.IHostEnvironmentInternal",
+        "Microsoft.ML.Runtime.IHostEnvironmentInternal::get_FallbackToCpu()",
+        "Microsoft.ML.Runtime.IHostEnvironmentInternal::get_GpuDeviceId()",
         "Microsoft.ML.SchemaShape::Create(DataViewSchema)",
         "Microsoft.ML.SignatureLoadModel",
         "Microsoft.ML.TrainerInfo::.ctor(Boolean,Boolean,Boolean,Boolean,Boolean,Boolean)",
@@ -231,6 +234,15 @@ internal static class MLNetInternalsSelfTest
         {
             // what the trainer relies on
         }
+    }
+
+    private static void DeviceSettingsRoundTrip(List<string> problems)
+    {
+        // A model loader gets a host registered under the MLContext: it must see the context's settings.
+        var ml = new MLContext(seed: 1) { FallbackToCpu = true, GpuDeviceId = 3 };
+        IHost host = ((IHostEnvironment)ml).Register("EegDino self-test");
+        if (DeviceSettings.Of(ml) != (true, 3) || DeviceSettings.Of(host) != (true, 3))
+            problems.Add($"IHostEnvironmentInternal does not carry mlContext.FallbackToCpu/GpuDeviceId (context {DeviceSettings.Of(ml)}, host {DeviceSettings.Of(host)}).");
     }
 
     private static void TrainerInfoRoundTrip(List<string> problems)
