@@ -67,6 +67,25 @@ public sealed class EegDinoEncoder : IDisposable
         return new EegDinoEncoder(EegDinoRuntime.Create(weights, model, withHead: weights.HeadClasses is not null));
     }
 
+    /// <summary>
+    /// An encoder of the given architecture with random weights (normal, standard deviation 0.02;
+    /// normalisation layers at scale 1, shift 0), as braindecode's <c>EEGDINO(...)</c> constructor
+    /// gives: for speed measurements (<c>eegdino bench</c>), tests, and as the start of training
+    /// from scratch. The same <paramref name="seed"/> gives the same weights.
+    /// </summary>
+    /// <param name="config">The architecture, e.g. <see cref="EegDinoConfig.FromPreset"/>.</param>
+    /// <param name="options">Options (device, precision, input scale); null for the defaults. <see cref="EegDinoEncoderOptions.Config"/> is ignored.</param>
+    /// <param name="seed">Seed of torch's generator for the weights (the global torch seed is changed).</param>
+    /// <returns>The encoder, without a classification head.</returns>
+    public static EegDinoEncoder CreateRandom(EegDinoConfig config, EegDinoEncoderOptions? options = null, int seed = 0)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        var model = options?.Model.Clone() ?? new EegDinoModelOptions();
+        model.Config = config;
+        model.Validate(); // before the weights are made: a bad option costs nothing
+        return new EegDinoEncoder(EegDinoRuntime.Create(RandomWeights.Create(config, seed), model, withHead: false));
+    }
+
     /// <summary>The architecture of the loaded model.</summary>
     public EegDinoConfig Config => _runtime.Config;
 

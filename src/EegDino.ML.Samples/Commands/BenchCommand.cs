@@ -1,40 +1,94 @@
+using System.ComponentModel;
 using System.Diagnostics;
 using System.Globalization;
-using EegDino.ML.Model;
-using TorchSharp;
+using EegDino.ML.Samples.Bench;
+using EegDino.ML.Samples.Cli;
+using Spectre.Console;
+using Spectre.Console.Cli;
 using static TorchSharp.torch;
 
 namespace EegDino.ML.Samples.Commands;
 
 /// <summary>
-/// <c>eegdino bench</c>: times the encoder forward pass of the released sizes (random weights: speed
-/// does not depend on the values) on 19 x 2000 input, and in the same run the machine's float32
-/// matmul peak, so the efficiency figures are comparable across noisy machines.
+/// <c>eegdino bench</c>: times the encoder of the released sizes (random weights: speed does not
+/// depend on the values) on [B, 19, 2000] input through the public path, <see cref="EegDinoEncoder.EncodeBatch"/>
+/// (float[] in, tokens and summaries out), per batch size and compute precision, and in the same run
+/// each precision's matmul peak, so the efficiency figures are comparable across noisy machines.
 /// </summary>
-internal sealed class BenchCommand : ICommand
+internal sealed class BenchCommand : Command<BenchCommand.Settings>
 {
-    public string Name => "bench";
+    public sealed class Settings : CommandSettings
+    {
+        [CommandOption("--sizes <LIST>")]
+        [Description("Comma-separated sizes: small, medium, large.")]
+        [DefaultValue("small,medium,large")]
+        public string Sizes { get; init; } = "small,medium,large";
 
-    public string Summary => "Time the encoder (Small/Medium/Large, batch 1/8/16) against the machine's matmul peak.";
+        [CommandOption("--batch-sizes <LIST>")]
+        [Description("Comma-separated batch sizes.")]
+        [DefaultValue("1,8,16")]
+        public string BatchSizes { get; init; } = "1,8,16";
 
-    public string Usage => """
-        usage: eegdino bench [--sizes small,medium,large] [--batches 1,8,16] [--repeats N] [--seconds S] [--threads N] [--profile]
+        [CommandOption("--precision <LIST>")]
+        [Description("Comma-separated compute precisions: fp32, bf16, fp16. Each one's matmul peak is measured too; a precision the library refuses is reported as skipped.")]
+        [DefaultValue("fp32")]
+        public string Precision { get; init; } = "fp32";
 
-          Times the encoder forward pass (inference, no autograd) on [B, 19, 2000] input: 3 warm-up runs, then
-          at least N repeats (default 5, fewer for a case whose repeats would exceed S seconds, default
-          60, but never fewer than 3). Prints the median and the best ms per forward, samples/s and
-          GFLOP/s of the median, and both as % of the float32 matmul peak measured in the same run (best
-          of square 2048 matmuls, before and after). The best-to-best ratio compares like with like; the
-          median shows what a run typically gets on a noisy machine. --profile adds, per case, the median
-          ms of the patch embedding, of one transformer layer (on the padded, masked sequence), of all
-          layers in turn and of the whole forward pass, to see where a change lands.
-        """;
+        [CommandOption("--device <DEVICE>")]
+        [Description("cpu, cuda or cuda:N. On CUDA the peaks are fp32 (TF32 off), tf32 and bf16 on 8192^3 matmuls, and timing is synchronised.")]
+        [DefaultValue("cpu")]
+        public string Device { get; init; } = "cpu";
+
+        [CommandOption("--repeats <N>")]
+        [Description("Timed forward passes per case, after 3 untimed warm-up passes (fewer when they would exceed --seconds, never fewer than 3).")]
+        [DefaultValue(5)]
+        public int Repeats { get; init; }
+
+        [CommandOption("--seconds <S>")]
+        [Description("Time budget per case, in seconds.")]
+        [DefaultValue(60.0)]
+        public double Seconds { get; init; }
+
+        [CommandOption("--threads <N>")]
+        [Description("Torch's intra-op threads (0: torch's default, one per core).")]
+        [DefaultValue(0)]
+        public int Threads { get; init; }
+
+        [CommandOption("--json <PATH>")]
+        [Description("Also write the figures as JSON: {\"machine\": {...}, \"peaks\": {\"fp32\": GFLOP/s, ...}, \"cases\": [[{size, batch, device, precision, median_ms, best_ms, samples_per_second, gflops}]]}.")]
+        public string? Json { get; init; }
+
+        [CommandOption("--profile")]
+        [Description("Per size and precision, also time models of the same widths with 1 and 2 layers: one layer = their difference, the rest (patch embedding, host copies, pooling) = the 1-layer time minus one layer.")]
+        public bool Profile { get; init; }
+
+        public IReadOnlyList<EegDinoSize> SizeList => OptionValues.Split(Sizes).Select(s => Enum.Parse<EegDinoSize>(s, ignoreCase: true)).Distinct().ToList();
+
+        public IReadOnlyList<int> BatchSizeList => OptionValues.Split(BatchSizes).Select(b => int.Parse(b, CultureInfo.InvariantCulture)).Distinct().ToList();
+
+        public IReadOnlyList<EegDinoPrecision> PrecisionList => OptionValues.Split(Precision).Select(p => OptionValues.ParsePrecision(p)!.Value).Distinct().ToList();
+
+        public override ValidationResult Validate()
+        {
+            string[] sizes = OptionValues.Split(Sizes), batches = OptionValues.Split(BatchSizes), precisions = OptionValues.Split(Precision);
+            return OptionValues.First(
+                sizes.Length == 0 ? ValidationResult.Error("--sizes is empty; small, medium and/or large was expected.") : null,
+                sizes.FirstOrDefault(s => !Enum.TryParse<EegDinoSize>(s, ignoreCase: true, out _) || int.TryParse(s, out _)) is string badSize
+                    ? ValidationResult.Error($"--sizes has '{badSize}'; small, medium or large was expected.") : null,
+                batches.Length == 0 ? ValidationResult.Error("--batch-sizes is empty; positive whole numbers were expected.") : null,
+                batches.FirstOrDefault(b => !int.TryParse(b, NumberStyles.None, CultureInfo.InvariantCulture, out int v) || v < 1) is string badBatch
+                    ? ValidationResult.Error($"--batch-sizes has '{badBatch}'; positive whole numbers were expected.") : null,
+                precisions.Length == 0 ? ValidationResult.Error($"--precision is empty; one or more of {OptionValues.PrecisionNames} was expected.") : null,
+                precisions.Select(p => OptionValues.Precision("--precision", p)).FirstOrDefault(e => e is not null),
+                OptionValues.Device(Device),
+                OptionValues.AtLeast("--repeats", Repeats, 1),
+                OptionValues.Finite("--seconds", Seconds, positive: true),
+                OptionValues.AtLeast("--threads", Threads, 0));
+        }
+    }
 
     private const int Channels = 19;
     private const int Samples = 2000;
-
-    /// <summary>Side of the square matmuls that measure the machine's peak.</summary>
-    private const int PeakSize = 2048;
 
     /// <summary>
     /// Untimed forward passes before the timed ones. Three reach the steady state: with glibc's default
@@ -42,83 +96,116 @@ internal sealed class BenchCommand : ICommand
     /// </summary>
     private const int WarmupRuns = 3;
 
-    public int Run(CommandArgs args)
+    public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
-        var sizes = (args.Optional("sizes") ?? "small,medium,large").Split(',', StringSplitOptions.RemoveEmptyEntries)
-            .Select(s => Enum.TryParse<EegDinoSize>(s, ignoreCase: true, out var size) ? size : throw new UsageException($"--sizes has '{s}'; small, medium or large was expected."))
-            .ToList();
-        var batches = (args.Optional("batches") ?? "1,8,16").Split(',', StringSplitOptions.RemoveEmptyEntries)
-            .Select(b => int.TryParse(b, CultureInfo.InvariantCulture, out int v) && v > 0 ? v : throw new UsageException($"--batches has '{b}'; positive whole numbers were expected."))
-            .ToList();
-        int repeats = Math.Max(3, args.Int("repeats", 5));
-        double budgetSeconds = args.Float("seconds", 60);
-        int threads = args.Int("threads", 0);
-        bool profile = args.Flag("profile");
-        args.EnsureAllUsed();
-        if (threads > 0) set_num_threads(threads);
+        if (settings.Threads > 0) set_num_threads(settings.Threads);
+        string deviceName = settings.Device.Trim().ToLowerInvariant();
+        bool onCuda = deviceName.StartsWith("cuda", StringComparison.Ordinal);
+        if (onCuda && !cuda.is_available())
+            throw new EegDinoException($"--device is '{settings.Device}', but CUDA is not available: the app needs the TorchSharp CUDA backend package and a CUDA device.");
+        var device = new Device(deviceName);
+        var sizes = settings.SizeList;
+        var batches = settings.BatchSizeList;
+        var precisions = settings.PrecisionList;
+        var ci = CultureInfo.InvariantCulture;
 
-        Console.WriteLine($"torch {__version__}, {get_num_threads()} threads, {Environment.ProcessorCount} logical cores, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}");
-        double peakBefore = MatmulPeak();
-        Console.WriteLine($"float32 matmul peak: {peakBefore:F1} GFLOP/s");
-        var rows = new List<(EegDinoSize Size, int Batch, double Ms, double BestMs, double Gflops, double BestGflops)>();
-        foreach (var size in sizes)
+        var machine = MachineInfo.Read(onCuda);
+        Console.WriteLine($"torch {machine.Torch}, {machine.TorchThreads} threads, {machine.Cores} logical cores, {machine.CpuModel}; flags: {(machine.CpuFlags.Count == 0 ? "no bf16/amx" : string.Join(" ", machine.CpuFlags))}{(machine.Gpu is null ? "" : $"; GPU {machine.Gpu}")}");
+        var peakKeys = precisions.Select(MatmulPeaks.Key).ToList();
+        if (onCuda) peakKeys = [.. new[] { "fp32", "tf32", "bf16" }.Union(peakKeys)];
+        var peaks = peakKeys.ToDictionary(k => k, k => MatmulPeaks.Measure(k, device));
+        Console.WriteLine("matmul peaks: " + string.Join(", ", peaks.Select(p => string.Create(ci, $"{p.Key} {p.Value:F1} GFLOP/s"))));
+
+        var cases = new List<BenchCase>();
+        int total = sizes.Count * precisions.Count * batches.Count;
+        CliProgress.Run("bench cases", total, progress =>
         {
-            var config = EegDinoConfig.FromPreset(size);
-            using var network = RandomNetwork(config);
-            double flops = FlopsPerSample(config, Channels, Samples);
-            foreach (int batch in batches)
+            foreach (var size in sizes)
             {
-                var (ms, best) = ForwardMs(network, batch, repeats, budgetSeconds);
-                rows.Add((size, batch, ms, best, flops * batch / (ms / 1000) / 1e9, flops * batch / (best / 1000) / 1e9));
-                Console.WriteLine($"  {size,-6} B={batch,-3} {ms,9:F1} ms (best {best:F1})  {batch / (ms / 1000),7:F1} samples/s  {rows[^1].Gflops,6:F1} GFLOP/s");
-                if (profile) Profile(network, batch, repeats);
+                var config = EegDinoConfig.FromPreset(size);
+                double flops = ForwardFlops.PerSample(config, Channels, Samples);
+                foreach (var precision in precisions)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    string name = OptionValues.Name(precision);
+                    EegDinoEncoder? encoder = TryCreate(config, deviceName, precision, out string? refusal);
+                    if (encoder is null)
+                    {
+                        foreach (int batch in batches)
+                        {
+                            cases.Add(new BenchCase { Size = size.ToString(), Batch = batch, Device = deviceName, Precision = name, Skipped = refusal });
+                            progress.Advance(1, $"{size} {name} B={batch}: skipped ({refusal})");
+                        }
+                        continue;
+                    }
+                    using (encoder)
+                    {
+                        foreach (int batch in batches)
+                        {
+                            cancellationToken.ThrowIfCancellationRequested();
+                            var (median, best) = ForwardMs(encoder, batch, settings.Repeats, settings.Seconds, onCuda);
+                            var c = new BenchCase
+                            {
+                                Size = size.ToString(), Batch = batch, Device = deviceName, Precision = name,
+                                MedianMs = median, BestMs = best, SamplesPerSecond = batch / (median / 1000), Gflops = flops * batch / (median / 1000) / 1e9,
+                            };
+                            cases.Add(c);
+                            progress.Advance(1, string.Create(ci,
+                                $"{size} {name} B={batch}: {median:F1} ms (best {best:F1}), {c.SamplesPerSecond:F1} samples/s, {c.Gflops:F1} GFLOP/s"));
+                            if (settings.Profile) progress.Log(Profile(config, deviceName, precision, batch, settings.Repeats, onCuda));
+                        }
+                    }
+                }
             }
+        });
+
+        // The peaks again after the cases: the best of before and after (the machine is noisy).
+        foreach (string key in peakKeys) peaks[key] = Math.Max(peaks[key], MatmulPeaks.Measure(key, device));
+        PrintTable(peaks, cases, sizes);
+        if (settings.Json is not null)
+        {
+            File.WriteAllText(settings.Json, new BenchReport { Machine = machine, Peaks = peaks, Cases = cases }.ToJson());
+            Console.WriteLine($"wrote {settings.Json}");
         }
-        double peak = Math.Max(peakBefore, MatmulPeak());
-        Console.WriteLine();
-        Console.WriteLine($"float32 matmul peak (best of before/after): {peak:F1} GFLOP/s; FLOPs per 19 x 2000 sample: " +
-            string.Join(", ", sizes.Select(s => $"{s} {FlopsPerSample(EegDinoConfig.FromPreset(s), Channels, Samples) / 1e9:F2} G")));
-        Console.WriteLine("| size | batch | ms / forward (median) | ms (best) | samples/s (median) | GFLOP/s (median) | % of peak (median) | % of peak (best) |");
-        Console.WriteLine("|---|---|---|---|---|---|---|---|");
-        foreach (var r in rows)
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"| {r.Size} | {r.Batch} | {r.Ms:F1} | {r.BestMs:F1} | {r.Batch / (r.Ms / 1000):F1} | {r.Gflops:F1} | {100 * r.Gflops / peak:F0}% | {100 * r.BestGflops / peak:F0}% |"));
-        return 0;
+        return ExitCodes.Ok;
     }
 
-    /// <summary>A network of the given architecture with random weights (normal, std 0.02; norms at 1).</summary>
-    internal static EegDinoNetwork RandomNetwork(EegDinoConfig config, long seed = 0)
+    /// <summary>A random-weight encoder, or null with the library's reason when it refuses the precision.</summary>
+    private static EegDinoEncoder? TryCreate(EegDinoConfig config, string device, EegDinoPrecision precision, out string? refusal)
     {
-        manual_seed(seed);
-        var network = new EegDinoNetwork(config, numberOfClasses: null);
-        using (no_grad())
+        try
         {
-            foreach (var (name, parameter) in network.named_parameters())
-            {
-                if (name.Contains("norm", StringComparison.Ordinal) || name.Contains("proj_in.1", StringComparison.Ordinal)
-                    || name.Contains("proj_in.4", StringComparison.Ordinal) || name.Contains("proj_in.7", StringComparison.Ordinal))
-                    TorchScalars.FillInPlace(parameter, name.EndsWith("weight", StringComparison.Ordinal) ? 1 : 0);
-                else
-                    parameter.normal_(0, 0.02);
-            }
+            refusal = null;
+            return EegDinoEncoder.CreateRandom(config, new EegDinoEncoderOptions { Device = device, Precision = precision });
         }
-        network.eval();
-        return network;
+        catch (NotSupportedException e)
+        {
+            refusal = CliErrors.Clean(e.Message);
+            return null;
+        }
     }
 
-    /// <summary>Median and best wall time of the forward passes after the warm-up runs.</summary>
-    private static (double Median, double Best) ForwardMs(EegDinoNetwork network, int batch, int repeats, double budgetSeconds)
+    /// <summary>Input of B recordings: noise of about 30 uV, as EEG in microvolts (the encoder's default scale).</summary>
+    private static float[] Input(int batch)
     {
-        using var noGrad = no_grad();
-        using var noise = randn(batch, Channels, Samples);
-        using var input = TorchScalars.Multiply(noise, 0.3);
+        var random = new Random(0);
+        var input = new float[batch * Channels * Samples];
+        for (int i = 0; i < input.Length; i++) input[i] = (float)(30 * (random.NextDouble() * 2 - 1));
+        return input;
+    }
+
+    /// <summary>Median and best wall time of <see cref="EegDinoEncoder.EncodeBatch"/> after the warm-up runs.</summary>
+    private static (double Median, double Best) ForwardMs(EegDinoEncoder encoder, int batch, int repeats, double budgetSeconds, bool onCuda)
+    {
+        float[] input = Input(batch);
         var times = new List<double>();
         var watch = new Stopwatch();
         for (int i = 0; i < WarmupRuns + repeats; i++)
         {
-            using var scope = NewDisposeScope();
+            if (onCuda) cuda.synchronize();
             watch.Restart();
-            network.Encode(input, null).Dispose();
+            _ = encoder.EncodeBatch(input, batch, Channels); // the result is copied to the host: the GPU has finished
+            if (onCuda) cuda.synchronize();
             watch.Stop();
             if (i >= WarmupRuns) times.Add(watch.Elapsed.TotalMilliseconds);
             if (times.Count >= 3 && times.Sum() / 1000 > budgetSeconds) break;
@@ -127,88 +214,41 @@ internal sealed class BenchCommand : ICommand
         return (times[times.Count / 2], times[0]);
     }
 
-    /// <summary>Prints the median ms of the patch embedding, of the first transformer layer, of all layers in turn and of the whole forward pass.</summary>
-    private static void Profile(EegDinoNetwork network, int batch, int repeats)
+    /// <summary>One layer's time (2-layer minus 1-layer model of the same widths) and the rest's, against the whole forward pass.</summary>
+    private static string Profile(EegDinoConfig config, string device, EegDinoPrecision precision, int batch, int repeats, bool onCuda)
     {
-        using var noGrad = no_grad();
-        using var scope = NewDisposeScope();
-        EegDinoConfig config = network.Config;
-        long patches = network.PatchCount(Samples), count = Channels * patches;
-        Tensor input = TorchScalars.Multiply(randn(batch, Channels, patches, config.PatchSize), 0.3);
-        double embed = MedianMs(() => network.PatchEmbedding.forward(input), repeats);
-        long padded = (count + 15) / 16 * 16;
-        Tensor tokens = randn(batch, padded, config.EmbeddingDim);
-        Tensor mask = TorchScalars.LessThan(TorchScalars.Arange(padded, CPU), count).view(1, 1, 1, padded);
-        TransformerEncoderLayer layer = network.Layers[0];
-        double perLayer = MedianMs(() => layer.forward(tokens, mask), repeats);
-        double allLayers = MedianMs(() =>
+        double Time(int layers)
         {
-            Tensor x = tokens;
-            foreach (var l in network.Layers) x = l.forward(x, mask);
-            return x;
-        }, repeats);
-        Tensor signal = TorchScalars.Multiply(randn(batch, Channels, Samples), 0.3);
-        double whole = MedianMs(() => network.Encode(signal, null), repeats);
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"    patch embedding {embed:F1} ms; one layer {perLayer:F1} ms (x {config.NumberOfLayers} = {perLayer * config.NumberOfLayers:F0} ms); all layers in turn {allLayers:F0} ms; whole forward {whole:F0} ms"));
+            var shallow = new EegDinoConfig(layers, config.NumberOfHeads, config.FeedForwardDim, config.Convolutions,
+                config.NumberOfChannelEmbeddings, config.NumberOfGlobalTokens, Math.Min(config.GlobalTokenLayer, layers), config.PatchSize);
+            using var encoder = EegDinoEncoder.CreateRandom(shallow, new EegDinoEncoderOptions { Device = device, Precision = precision });
+            return ForwardMs(encoder, batch, repeats, double.MaxValue, onCuda).Median;
+        }
+        double one = Time(1), two = Time(2);
+        double layer = two - one, rest = one - layer;
+        return string.Create(CultureInfo.InvariantCulture,
+            $"    profile: one layer {layer:F1} ms (x {config.NumberOfLayers} = {layer * config.NumberOfLayers:F0} ms); patch embedding, copies and pooling {rest:F1} ms");
     }
 
-    private static double MedianMs(Func<Tensor> body, int repeats)
+    private static void PrintTable(IReadOnlyDictionary<string, double> peaks, List<BenchCase> cases, IReadOnlyList<EegDinoSize> sizes)
     {
-        var times = new List<double>();
-        for (int i = 0; i < repeats + 1; i++)
+        var ci = CultureInfo.InvariantCulture;
+        Console.WriteLine();
+        Console.WriteLine("matmul peaks (best of before/after): " + string.Join(", ", peaks.Select(p => string.Create(ci, $"{p.Key} {p.Value:F1} GFLOP/s"))) +
+            "; FLOPs per 19 x 2000 sample: " + string.Join(", ", sizes.Select(s => string.Create(ci, $"{s} {ForwardFlops.PerSample(EegDinoConfig.FromPreset(s), Channels, Samples) / 1e9:F2} G"))));
+        Console.WriteLine("| size | batch | precision | ms / forward (median) | ms (best) | samples/s (median) | GFLOP/s (median) | % of peak (median) | % of peak (best) |");
+        Console.WriteLine("|---|---|---|---|---|---|---|---|---|");
+        foreach (var c in cases)
         {
-            using var scope = NewDisposeScope();
-            var watch = Stopwatch.StartNew();
-            body();
-            if (i > 0) times.Add(watch.Elapsed.TotalMilliseconds);
+            if (c.Skipped is not null)
+            {
+                Console.WriteLine($"| {c.Size} | {c.Batch} | {c.Precision} | skipped: {c.Skipped} | | | | | |");
+                continue;
+            }
+            double peak = peaks[c.Precision];
+            double bestGflops = c.Gflops!.Value * c.MedianMs!.Value / c.BestMs!.Value;
+            Console.WriteLine(string.Create(ci,
+                $"| {c.Size} | {c.Batch} | {c.Precision} | {c.MedianMs:F1} | {c.BestMs:F1} | {c.SamplesPerSecond:F1} | {c.Gflops:F1} | {100 * c.Gflops / peak:F0}% | {100 * bestGflops / peak:F0}% |"));
         }
-        times.Sort();
-        return times[times.Count / 2];
-    }
-
-    /// <summary>Best float32 GFLOP/s of square 2048 matmuls (a few tries: the machine is noisy).</summary>
-    private static double MatmulPeak()
-    {
-        const int n = PeakSize;
-        using var a = randn(n, n);
-        using var b = randn(n, n);
-        double best = 0;
-        var watch = new Stopwatch();
-        for (int i = 0; i < 8; i++)
-        {
-            watch.Restart();
-            using var c = a.matmul(b);
-            watch.Stop();
-            if (i > 0) best = Math.Max(best, 2.0 * n * n * n / watch.Elapsed.TotalSeconds / 1e9);
-        }
-        return best;
-    }
-
-    /// <summary>
-    /// Multiply-adds x 2 of the forward pass per sample: patch embedding (convolutions, spectral and
-    /// channel projections) and per layer the qkv, attention, output projection and MLP matmuls.
-    /// </summary>
-    internal static double FlopsPerSample(EegDinoConfig config, int channels, int samples)
-    {
-        long patches = (samples + config.PatchSize - 1) / config.PatchSize;
-        double tokens = channels * patches;
-        double d = config.EmbeddingDim;
-        double embedding = 0;
-        int length = config.PatchSize, inChannels = 1;
-        foreach (var c in config.Convolutions)
-        {
-            length = (length + 2 * c.Padding - c.Kernel) / c.Stride + 1;
-            embedding += 2.0 * c.OutChannels * inChannels * c.Kernel * length;
-            inChannels = c.OutChannels;
-        }
-        embedding = embedding * tokens + 2.0 * tokens * config.SpectralBins * d + 2.0 * tokens * d * 5;
-        double layers = 0;
-        for (int i = 0; i < config.NumberOfLayers; i++)
-        {
-            double n = i < config.GlobalTokenLayer ? tokens : tokens + config.NumberOfGlobalTokens;
-            layers += 2 * n * d * 3 * d + 2 * 2 * n * n * d + 2 * n * d * d + 2 * 2 * n * d * config.FeedForwardDim;
-        }
-        return embedding + layers;
     }
 }

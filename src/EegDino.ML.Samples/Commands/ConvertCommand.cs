@@ -1,49 +1,63 @@
-using EegDino.ML.Model;
-using EegDino.ML.Weights;
+using System.ComponentModel;
+using EegDino.ML.Samples.Cli;
+using Spectre.Console;
+using Spectre.Console.Cli;
 
 namespace EegDino.ML.Samples.Commands;
 
-/// <summary><c>eegdino convert IN OUT.safetensors</c>: any checkpoint to plain safetensors in the released key names.</summary>
-internal sealed class ConvertCommand : ICommand
+/// <summary>
+/// <c>eegdino convert IN --output OUT.safetensors</c>: any checkpoint to plain safetensors in the
+/// released key names, read back and checked (<see cref="EegDinoCheckpoint.Convert"/>).
+/// </summary>
+internal sealed class ConvertCommand : Command<ConvertCommand.Settings>
 {
-    public string Name => "convert";
-
-    public string Summary => "Convert a checkpoint (.pt, safetensors, folder) to safetensors in the released key names";
-
-    public string Usage => """
-        usage: eegdino convert IN OUT.safetensors [--source student|teacher] [--dtype f32|f16|bf16] [--config CONFIG.json]
-          IN        a torch.save checkpoint (.pt/.pth, training or fine-tuning), a safetensors file or a braindecode folder
-          OUT       the safetensors file to write; its __metadata__ holds the configuration
-          --source  which encoder of a DINO training checkpoint (default student)
-          --dtype   precision of the written tensors (default f32)
-          --config  the configuration (braindecode keyword names) when it is neither stored nor detectable
-        """;
-
-    public int Run(CommandArgs args)
+    public sealed class Settings : CommandSettings
     {
-        var source = ParseSource(args.Optional("source"));
-        var dtype = args.Optional("dtype") switch
-        {
-            null or "f32" => SafetensorsDType.F32,
-            "f16" => SafetensorsDType.F16,
-            "bf16" => SafetensorsDType.BF16,
-            string other => throw new UsageException($"--dtype is '{other}'; f32, f16 or bf16 was expected."),
-        };
-        string? configPath = args.Optional("config");
-        args.EnsureAllUsed();
-        if (args.Positional.Count != 2) throw new UsageException($"convert takes IN and OUT; {args.Positional.Count} arguments were given.");
-        EegDinoConfig? config = configPath is null ? null : EegDinoConfig.FromJson(File.ReadAllText(configPath));
+        [CommandArgument(0, "<IN>")]
+        [Description("A torch.save checkpoint (.pt/.pth, training or fine-tuning), a safetensors file or a braindecode folder.")]
+        public string Input { get; init; } = "";
 
-        var weights = CheckpointConverter.Convert(args.Positional[0], args.Positional[1], source, dtype, config);
-        Console.WriteLine(weights.Description);
-        Console.WriteLine($"wrote {args.Positional[1]}: {weights.Tensors.Count} tensors, {weights.Tensors.Values.Sum(t => (long)t.Data.Length)} values as {dtype}");
-        return 0;
+        [CommandOption("--output <PATH>")]
+        [Description("The safetensors file to write; its __metadata__ holds the configuration.")]
+        public string? Output { get; init; }
+
+        [CommandOption("--source <SOURCE>")]
+        [Description("Which encoder of a DINO training checkpoint: student or teacher.")]
+        [DefaultValue("student")]
+        public string Source { get; init; } = "student";
+
+        [CommandOption("--dtype <DTYPE>")]
+        [Description("Element type of the written tensors: f32, f16 or bf16.")]
+        [DefaultValue("f32")]
+        public string DType { get; init; } = "f32";
+
+        [CommandOption("--config <FILE>")]
+        [Description("The configuration (braindecode keyword names) when it is neither stored nor detectable.")]
+        public string? Config { get; init; }
+
+        public override ValidationResult Validate() => OptionValues.First(
+            string.IsNullOrWhiteSpace(Output) ? ValidationResult.Error("--output is required: the safetensors file to write.") : null,
+            Source is "student" or "teacher" ? null : ValidationResult.Error($"--source is '{Source}'; student or teacher was expected."),
+            Storage(DType) is null ? ValidationResult.Error($"--dtype is '{DType}'; f32, f16 or bf16 was expected.") : null);
     }
 
-    internal static EegDinoWeightSource ParseSource(string? value) => value switch
+    internal static EegDinoPrecision? Storage(string dtype) => dtype switch
     {
-        null or "student" => EegDinoWeightSource.Student,
-        "teacher" => EegDinoWeightSource.Teacher,
-        _ => throw new UsageException($"--source is '{value}'; student or teacher was expected."),
+        "f32" or "fp32" => EegDinoPrecision.Float32,
+        "f16" or "fp16" => EegDinoPrecision.Float16,
+        "bf16" => EegDinoPrecision.BFloat16,
+        _ => null,
     };
+
+    public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
+    {
+        string output = settings.Output!;
+        OutputPaths.EnsureNotAnInput("--output", output, settings.Input);
+        EegDinoConfig? config = settings.Config is null ? null : EegDinoConfig.FromJson(File.ReadAllText(settings.Config));
+        var source = settings.Source == "teacher" ? EegDinoWeightSource.Teacher : EegDinoWeightSource.Student;
+        EegDinoCheckpointInfo written = EegDinoCheckpoint.Convert(settings.Input, output, source, Storage(settings.DType)!.Value, config);
+        Console.WriteLine($"{settings.Input} ({settings.Source}): {written.Config}; {(written.HasHead ? "with a" : "no")} head");
+        Console.WriteLine($"wrote {output}: {written.Tensors.Count} tensors, {written.Tensors.Sum(t => t.ValueCount)} values as {settings.DType} (read back and checked)");
+        return ExitCodes.Ok;
+    }
 }

@@ -1,10 +1,14 @@
+using System.ComponentModel;
 using System.Globalization;
 using EegDino.ML.Corpus;
 using EegDino.ML.Eeg;
+using EegDino.ML.Samples.Cli;
 using EegDino.ML.Samples.Demo;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using ScottPlot;
+using ValidationResult = Spectre.Console.ValidationResult;
+using Spectre.Console.Cli;
 
 namespace EegDino.ML.Samples.Commands;
 
@@ -14,27 +18,38 @@ namespace EegDino.ML.Samples.Commands;
 /// are embedded; an ML.NET logistic regression is cross-validated on the embeddings (and, for
 /// comparison, on the windows' alpha-band power); metrics are printed and a figure is written.
 /// </summary>
-internal sealed class DemoCommand : ICommand
+internal sealed class DemoCommand : Command<DemoCommand.Settings>
 {
-    public string Name => "demo";
+    public sealed class Settings : ModelSettings
+    {
+        [CommandOption("--output <DIR>")]
+        [Description("Where the figure, embeddings.csv, metrics.txt and copies of the data and model go.")]
+        [DefaultValue("eegdino-demo")]
+        public string Output { get; init; } = "eegdino-demo";
 
-    public string Summary => "Eyes open vs eyes closed on bundled EEG: embed, cross-validate an ML.NET classifier, plot.";
+        [CommandOption("--window-seconds <SECONDS>")]
+        [Description("Window length (4 s: 4 patches; 29 windows per recording with the default stride).")]
+        [DefaultValue(4.0)]
+        public double WindowSeconds { get; init; }
 
-    public string Usage => """
-        usage: eegdino demo [--output-dir DIR] [--model PATH] [--window-seconds 4] [--stride-seconds 2] [--folds 5]
-                            [--scale S] [--config CONFIG.json] [--source student|teacher] [--device cpu|cuda]
+        [CommandOption("--stride-seconds <SECONDS>")]
+        [Description("Step between windows.")]
+        [DefaultValue(2.0)]
+        public double StrideSeconds { get; init; }
 
-          Runs on the bundled recordings S001R01 (eyes open) and S001R02 (eyes closed) of the PhysioNet
-          EEG Motor Movement/Imagery Dataset, about 1 minute each, with no network access.
-          --output-dir      where the figure, embeddings.csv, metrics.txt and copies of the data and model go
-                            (default ./eegdino-demo)
-          --model           real EEG-DINO weights; default: the bundled Small-architecture model with RANDOM
-                            weights (no pre-training: accuracy then comes from the signal, not from pre-training)
-          --window-seconds  window length (default 4 s: 4 patches; 29 windows per recording with the default stride)
-          --stride-seconds  step between windows (default 2 s)
-          --folds           blocked cross-validation folds (default 5); overlapping windows never straddle
-                            train and test (see docs/embedding-corpora.md)
-        """;
+        [CommandOption("--folds <N>")]
+        [Description("Blocked cross-validation folds; overlapping windows never straddle train and test (see docs/embedding-corpora.md).")]
+        [DefaultValue(5)]
+        public int Folds { get; init; }
+
+        /// <summary>The demo runs without --model: it bundles a Small-architecture model with random weights.</summary>
+        protected override bool ModelRequired => false;
+
+        protected override ValidationResult? ValidateCommand() => OptionValues.First(
+            OptionValues.Seconds("--window-seconds", WindowSeconds),
+            OptionValues.Seconds("--stride-seconds", StrideSeconds),
+            OptionValues.AtLeast("--folds", Folds, 2));
+    }
 
     private static readonly (string File, string Condition, bool Closed)[] Recordings =
     [
@@ -45,16 +60,14 @@ internal sealed class DemoCommand : ICommand
     private sealed record DemoWindow(string Condition, bool Closed, double StartSeconds, double RecordingSeconds,
         float[] Embedding, double[] AlphaPower);
 
-    public int Run(CommandArgs args)
+    public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
-        string outputDir = Path.GetFullPath(args.Optional("output-dir") ?? "eegdino-demo");
-        string? modelArg = args.Optional("model");
-        double windowSeconds = args.Float("window-seconds", 4);
-        double strideSeconds = args.Float("stride-seconds", 2);
-        int folds = args.Int("folds", 5);
-        if (folds < 2) throw new UsageException($"--folds is {folds}; at least 2 was expected.");
-        var modelOptions = ModelOptions.FromArgs(args);
-        args.EnsureAllUsed();
+        string outputDir = Path.GetFullPath(settings.Output);
+        string? modelArg = settings.Model;
+        double windowSeconds = settings.WindowSeconds;
+        double strideSeconds = settings.StrideSeconds;
+        int folds = settings.Folds;
+        var modelOptions = settings.ToEncoderOptions();
         var ci = CultureInfo.InvariantCulture;
 
         string bundled = AppContext.BaseDirectory;
@@ -82,26 +95,37 @@ internal sealed class DemoCommand : ICommand
         }
         Say($"model:   {encoder.Description}");
 
-        // 1. Read, map, resample, window, embed.
+        // 1. Read, map, resample and window both recordings, then embed the windows.
         var windower = new EegWindower(new EegWindowOptions { WindowSeconds = windowSeconds, StrideSeconds = strideSeconds });
         var mapper = new MontageMapper();
-        var windows = new List<DemoWindow>();
+        var recordings = new List<(string Condition, bool Closed, double Seconds, List<EegWindow> Windows)>();
         foreach (var (file, condition, closed) in Recordings)
         {
             string path = Path.Combine(bundled, "Data", file);
             using EdfReader reader = EdfReader.Open(path);
             MontageMapping mapping = mapper.Map(reader.Signals);
             var cut = windower.GetWindows(reader, mapping).ToList();
-            if (cut.Count == 0) throw new UsageException($"{file} ({reader.DurationSeconds} s) is shorter than one {windowSeconds} s window.");
+            if (cut.Count == 0)
+                throw new UsageException(string.Create(ci, $"--window-seconds is {windowSeconds}; {file} lasts {reader.DurationSeconds:0.###} s, shorter than one window."));
             double inRate = reader.Signals[mapping.SourceIndexes[0]].SamplesPerSecond;
             Say(string.Create(ci, $"{file}: {condition}, {reader.DurationSeconds:F0} s at {inRate:F0} Hz, {mapping.Channels.Count} of 19 electrodes mapped, {reader.Signals.Count(s => !s.IsAnnotation) - mapping.Channels.Count} signals dropped; resampled to {cut[0].SamplesPerSecond:F0} Hz; {cut.Count} windows of {windowSeconds} s every {strideSeconds} s"));
-            int channels = cut[0].Channels.Count;
-            foreach (var (w, embedding) in encoder.EmbedWindows(cut))
-            {
-                windows.Add(new DemoWindow(condition, closed, w.StartSeconds, reader.DurationSeconds, embedding,
-                    DemoAnalysis.BandPower(w.Signal, channels, w.SamplesPerSecond, 8, 12)));
-            }
+            recordings.Add((condition, closed, reader.DurationSeconds, cut));
         }
+        var windows = new List<DemoWindow>();
+        CliProgress.Run("embedding windows", recordings.Sum(r => r.Windows.Count), progress =>
+        {
+            foreach (var (condition, closed, seconds, cut) in recordings)
+            {
+                int channels = cut[0].Channels.Count;
+                foreach (var (w, embedding) in encoder.EmbedWindows(cut))
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    windows.Add(new DemoWindow(condition, closed, w.StartSeconds, seconds, embedding,
+                        DemoAnalysis.BandPower(w.Signal, channels, w.SamplesPerSecond, 8, 12)));
+                    progress.Advance(1);
+                }
+            }
+        });
         int dim = encoder.EmbeddingDim;
 
         // 2. Cross-validate a classifier on the embeddings and, for comparison, on log alpha power.
@@ -110,8 +134,9 @@ internal sealed class DemoCommand : ICommand
         Say($"{folds}-fold blocked cross-validation (each recording cut into {folds} time blocks; a fold tests on the windows inside one");
         Say("block, trains on the windows sharing no sample with it; windows straddling the block edges are left out);");
         Say("ML.NET NormalizeMeanVariance + LbfgsLogisticRegression (L2 1.0), label = eyes closed:");
-        var embeddingResult = CrossValidate(ml, windows, w => w.Embedding, windowSeconds, folds);
-        var alphaResult = CrossValidate(ml, windows, w => w.AlphaPower.Select(p => (float)Math.Log10(p)).ToArray(), windowSeconds, folds);
+        var (embeddingResult, alphaResult) = CliProgress.Run("cross-validation folds", 2 * folds, progress =>
+            (CrossValidate(ml, windows, w => w.Embedding, windowSeconds, folds, progress, cancellationToken),
+             CrossValidate(ml, windows, w => w.AlphaPower.Select(p => (float)Math.Log10(p)).ToArray(), windowSeconds, folds, progress, cancellationToken)));
         Say("| features | accuracy (mean +- sd over folds) | AUC | F1 | pooled accuracy | test windows |");
         Say("|---|---|---|---|---|---|");
         Say(Row($"EEG-DINO pooled-mean embedding ({dim}-D{(randomWeights ? ", random weights" : "")})", embeddingResult));
@@ -135,7 +160,7 @@ internal sealed class DemoCommand : ICommand
         if (randomWeights) File.Copy(model, Path.Combine(outputDir, Path.GetFileName(model)), overwrite: true);
         Say($"copied the recordings (with their attribution) to {Path.Combine(outputDir, "data")}{(randomWeights ? " and the model to " + outputDir : "")}");
         File.WriteAllText(Path.Combine(outputDir, "metrics.txt"), report.ToString());
-        return 0;
+        return ExitCodes.Ok;
     }
 
     private sealed record CvResult(double[] Accuracy, double[] Auc, double[] F1, int Correct, int Tested);
@@ -160,7 +185,8 @@ internal sealed class DemoCommand : ICommand
         public bool PredictedLabel { get; set; }
     }
 
-    private static CvResult CrossValidate(MLContext ml, List<DemoWindow> windows, Func<DemoWindow, float[]> features, double windowSeconds, int folds)
+    private static CvResult CrossValidate(MLContext ml, List<DemoWindow> windows, Func<DemoWindow, float[]> features, double windowSeconds, int folds,
+        IProgressTask progress, CancellationToken cancellationToken)
     {
         int dim = features(windows[0]).Length;
         var schema = SchemaDefinition.Create(typeof(Example));
@@ -173,6 +199,7 @@ internal sealed class DemoCommand : ICommand
         int correct = 0, tested = 0;
         for (int k = 0; k < folds; k++)
         {
+            cancellationToken.ThrowIfCancellationRequested();
             var roles = windows.Select(w => DemoAnalysis.Role(w.StartSeconds, windowSeconds, w.RecordingSeconds, k, folds)).ToList();
             var train = windows.Where((_, i) => roles[i] == DemoAnalysis.FoldRole.Train).Select(w => new Example { Label = w.Closed, Features = features(w) }).ToList();
             var test = windows.Where((_, i) => roles[i] == DemoAnalysis.FoldRole.Test).Select(w => new Example { Label = w.Closed, Features = features(w) }).ToList();
@@ -187,6 +214,7 @@ internal sealed class DemoCommand : ICommand
             var predicted = ml.Data.CreateEnumerable<Prediction>(predictions, reuseRowObject: false).Select(p => p.PredictedLabel).ToList();
             correct += predicted.Zip(test, (p, t) => p == t.Label).Count(x => x);
             tested += test.Count;
+            progress.Advance(1);
         }
         return new CvResult([.. accuracy], [.. auc], [.. f1], correct, tested);
     }

@@ -1,9 +1,12 @@
-using EegDino.ML.Corpus;
+using System.ComponentModel;
 using System.Diagnostics;
 using System.Globalization;
+using EegDino.ML.Corpus;
 using EegDino.ML.Eeg;
+using EegDino.ML.Samples.Cli;
 using EegDino.ML.Samples.Embedding;
 using Spectre.Console;
+using Spectre.Console.Cli;
 
 namespace EegDino.ML.Samples.Commands;
 
@@ -12,72 +15,92 @@ namespace EegDino.ML.Samples.Commands;
 /// Parquet or CSV; reading overlaps inference, interrupted runs resume, bad files are skipped and
 /// reported. The work is done by <see cref="EegEmbeddingJob"/> in the library.
 /// </summary>
-internal sealed class EmbedCommand : ICommand
+internal sealed class EmbedCommand : Command<EmbedCommand.Settings>
 {
-    public string Name => "embed";
-
-    public string Summary => "Embed every window of EDF/BDF recordings (files or folders) into a Parquet or CSV table; resumable.";
-
-    public string Usage => """
-        usage: eegdino embed FILES-OR-FOLDERS... --model PATH --output OUT [--format parquet|csv]
-                             [--window-seconds 10] [--stride-seconds S] [--batch-size 16] [--use-present-channels]
-                             [--embedding pooled-mean|global-token] [--keep-parts] [--measure]
-                             [--scale S] [--config CONFIG.json] [--source student|teacher] [--device cpu|cuda]
-
-          FILES-OR-FOLDERS        .edf/.bdf files, or folders searched recursively for them
-          --model                 the model (as in eegdino encode)
-          --output                the table; OUT.progress.jsonl and OUT.parts/ next to it make the run resumable
-          --format                parquet or csv (default: csv if OUT ends in .csv, else parquet)
-          --window-seconds        window length (default 10 s = 10 patches at 200 Hz)
-          --stride-seconds        step between windows (default: the window length, no overlap)
-          --batch-size            windows per forward pass (default 16)
-          --use-present-channels  accept recordings missing some of the 19 electrodes (they fill the first slots)
-          --embedding             pooled-mean (mean patch token, default) or global-token
-          --keep-parts            keep the per-recording part files after a complete run
-          --measure               also time the bare encoder on the same windows pre-loaded in memory and print
-                                  both throughputs in hours of EEG per hour (needs a fresh OUT; holds all windows in memory)
-          --scale, --config, --source, --device   model options as in eegdino encode
-
-        Columns: recording, start_seconds, label, flagged, crosses_gap, flat_channels, saturated_channels,
-        emb_0 .. emb_{D-1} (float32). Run the same command again to resume after an interruption (Ctrl+C).
-        """;
-
-    public int Run(CommandArgs args)
+    public sealed class Settings : ModelSettings
     {
-        string model = args.Required("model");
-        string output = args.Required("output");
-        string format = args.Optional("format") ?? (output.EndsWith(".csv", StringComparison.OrdinalIgnoreCase) ? "csv" : "parquet");
-        if (format is not ("parquet" or "csv")) throw new UsageException($"--format is '{format}'; parquet or csv was expected.");
-        double windowSeconds = args.Float("window-seconds", 10);
-        double strideSeconds = args.Float("stride-seconds", (float)windowSeconds);
-        int batchSize = args.Int("batch-size", 16);
-        if (batchSize < 1) throw new UsageException($"--batch-size is {batchSize}; at least 1 was expected.");
-        bool present = args.Flag("use-present-channels");
-        bool keepParts = args.Flag("keep-parts");
-        bool measure = args.Flag("measure");
-        EegDinoEmbeddingKind kind = args.Optional("embedding") switch
-        {
-            null or "pooled-mean" => EegDinoEmbeddingKind.PooledMean,
-            "global-token" => EegDinoEmbeddingKind.GlobalToken,
-            string other => throw new UsageException($"--embedding is '{other}'; pooled-mean or global-token was expected."),
-        };
-        var modelOptions = ModelOptions.FromArgs(args);
-        args.EnsureAllUsed();
-        if (args.Positional.Count == 0) throw new UsageException("no FILES-OR-FOLDERS were given.");
+        [CommandArgument(0, "<FILES-OR-FOLDERS>")]
+        [Description(".edf/.bdf files, or folders searched recursively for them.")]
+        public string[] Inputs { get; init; } = [];
 
-        IReadOnlyList<EegRecordingSource> inputs = EegEmbeddingJob.FindRecordings(args.Positional);
-        if (inputs.Count == 0) throw new UsageException($"no .edf or .bdf files were found in {string.Join(", ", args.Positional)}.");
+        [CommandOption("--output <PATH>")]
+        [Description("The table; OUT.progress.jsonl and OUT.parts/ next to it make the run resumable.")]
+        public string? Output { get; init; }
+
+        [CommandOption("--format <FORMAT>")]
+        [Description("parquet or csv (default: csv if OUT ends in .csv, else parquet).")]
+        public string? Format { get; init; }
+
+        [CommandOption("--window-seconds <SECONDS>")]
+        [Description("Window length (10 s = 10 patches at 200 Hz).")]
+        [DefaultValue(10.0)]
+        public double WindowSeconds { get; init; }
+
+        [CommandOption("--stride-seconds <SECONDS>")]
+        [Description("Step between windows (default: the window length, no overlap).")]
+        public double? StrideSeconds { get; init; }
+
+        [CommandOption("--batch-size <N>")]
+        [Description("Windows per forward pass.")]
+        [DefaultValue(16)]
+        public int BatchSize { get; init; }
+
+        [CommandOption("--use-present-channels")]
+        [Description("Accept recordings missing some of the 19 electrodes (they fill the first slots).")]
+        public bool UsePresentChannels { get; init; }
+
+        [CommandOption("--embedding <KIND>")]
+        [Description("pooled-mean (mean patch token) or global-token.")]
+        [DefaultValue("pooled-mean")]
+        public string Embedding { get; init; } = "pooled-mean";
+
+        [CommandOption("--keep-parts")]
+        [Description("Keep the per-recording part files after a complete run.")]
+        public bool KeepParts { get; init; }
+
+        [CommandOption("--measure")]
+        [Description("Also time the bare encoder on the same windows pre-loaded in memory and print both throughputs in hours of EEG per hour (needs a fresh OUT; holds all windows in memory).")]
+        public bool Measure { get; init; }
+
+        public double Stride => StrideSeconds ?? WindowSeconds;
+
+        public string TableFormat => Format ?? (Output?.EndsWith(".csv", StringComparison.OrdinalIgnoreCase) == true ? "csv" : "parquet");
+
+        protected override ValidationResult? ValidateCommand() => OptionValues.First(
+            Inputs.Length == 0 ? ValidationResult.Error("no FILES-OR-FOLDERS were given.") : null,
+            string.IsNullOrWhiteSpace(Output) ? ValidationResult.Error("--output is required: the table to write.") : null,
+            TableFormat is "parquet" or "csv" ? null : ValidationResult.Error($"--format is '{Format}'; parquet or csv was expected."),
+            OptionValues.Seconds("--window-seconds", WindowSeconds),
+            OptionValues.Seconds("--stride-seconds", Stride),
+            OptionValues.AtLeast("--batch-size", BatchSize, 1),
+            Embedding is "pooled-mean" or "global-token" ? null : ValidationResult.Error($"--embedding is '{Embedding}'; pooled-mean or global-token was expected."));
+    }
+
+    public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
+    {
+        string model = settings.Model!;
+        string output = settings.Output!;
+        string format = settings.TableFormat;
+        double windowSeconds = settings.WindowSeconds, strideSeconds = settings.Stride;
+        int batchSize = settings.BatchSize;
+        EegDinoEmbeddingKind kind = settings.Embedding == "global-token" ? EegDinoEmbeddingKind.GlobalToken : EegDinoEmbeddingKind.PooledMean;
+        var modelOptions = settings.ToEncoderOptions();
+
+        IReadOnlyList<EegRecordingSource> inputs = EegEmbeddingJob.FindRecordings(settings.Inputs);
+        if (inputs.Count == 0) throw new UsageException($"no .edf or .bdf files were found in {string.Join(", ", settings.Inputs)}.");
+        OutputPaths.EnsureNotAnInput("--output", output, inputs.Select(i => i.Path));
+        WindowFit.EnsureSomeRecordingFits("--window-seconds", windowSeconds, inputs.Select(i => i.Path));
 
         var modelInfo = new FileInfo(model);
         var options = new EmbeddingJobOptions
         {
             Windows = new EegWindowOptions { WindowSeconds = windowSeconds, StrideSeconds = strideSeconds },
-            Montage = new MontageOptions { UseOnlyPresentChannels = present },
+            Montage = new MontageOptions { UseOnlyPresentChannels = settings.UsePresentChannels },
             BatchSize = batchSize,
             Embedding = kind,
-            KeepParts = keepParts,
+            KeepParts = settings.KeepParts,
             ModelIdentity = string.Create(CultureInfo.InvariantCulture,
-                $"{Path.GetFullPath(model)} {(modelInfo.Exists ? modelInfo.Length : 0)} {(modelInfo.Exists ? modelInfo.LastWriteTimeUtc.Ticks : 0)} scale={modelOptions.InputScale} source={modelOptions.WeightSource}"),
+                $"{Path.GetFullPath(model)} {(modelInfo.Exists ? modelInfo.Length : 0)} {(modelInfo.Exists ? modelInfo.LastWriteTimeUtc.Ticks : 0)} scale={modelOptions.InputScale} source={modelOptions.WeightSource} precision={modelOptions.Precision}"),
         };
 
         using var encoder = EegDinoEncoder.Load(model, modelOptions);
@@ -88,102 +111,49 @@ internal sealed class EmbedCommand : ICommand
             ? (path, dim) => new CsvEmbeddingWriter(path, dim)
             : (path, dim) => new ParquetEmbeddingWriter(path, dim);
 
-        using var cts = new CancellationTokenSource();
-        ConsoleCancelEventHandler onCancel = (_, e) =>
+        BareTiming? bare = null;
+        if (settings.Measure)
         {
-            if (cts.IsCancellationRequested) return; // a second Ctrl+C ends the process
-            e.Cancel = true;
-            cts.Cancel();
-            Console.Error.WriteLine("interrupt: stopping after the current batch; run the same command again to resume.");
-        };
-        Console.CancelKeyPress += onCancel;
-        try
-        {
-            BareTiming? bare = null;
-            if (measure)
-            {
-                if (File.Exists(output + ".progress.jsonl") || File.Exists(output))
-                    throw new UsageException($"--measure times a whole run; {output} or its progress log exists already. Use a fresh --output.");
-                bare = MeasureBareEncoder(encoder, inputs, options);
-            }
+            if (File.Exists(output + ".progress.jsonl") || File.Exists(output))
+                throw new UsageException($"--measure times a whole run; {output} or its progress log exists already. Use a fresh --output.");
+            bare = MeasureBareEncoder(encoder, inputs, options);
+        }
 
-            EmbeddingJobResult result = RunJob(encoder, options, output, createWriter, inputs, cts.Token);
-            PrintSummary(result, output);
+        EmbeddingJobResult result = RunJob(encoder, options, output, createWriter, inputs, cancellationToken);
+        PrintSummary(result, output);
 
-            if (bare is not null && result.Assembled)
-            {
-                BareTiming again = MeasureBareEncoder(encoder, inputs, options, preloaded: bare.Windows);
-                PrintMeasurement(bare, again, result, windowSeconds);
-            }
-            if (!result.Assembled) return 130;
-            return result.Failures.Any() ? 1 : 0;
-        }
-        catch (InvalidOperationException e)
+        if (bare is not null && result.Assembled)
         {
-            Console.Error.WriteLine($"eegdino embed: {e.Message}");
-            return 1;
+            BareTiming again = MeasureBareEncoder(encoder, inputs, options, preloaded: bare.Windows);
+            PrintMeasurement(bare, again, result, windowSeconds);
         }
-        finally
-        {
-            Console.CancelKeyPress -= onCancel;
-        }
+        if (!result.Assembled) return ExitCodes.Interrupted;
+        return result.Failures.Any() ? ExitCodes.Failure : ExitCodes.Ok;
     }
 
     private static EmbeddingJobResult RunJob(EegDinoEncoder encoder, EmbeddingJobOptions options, string output,
-        Func<string, int, IEmbeddingTableWriter> createWriter, IReadOnlyList<EegRecordingSource> inputs, CancellationToken token)
-    {
-        int failed = 0;
-        void ReportFailure(RecordingOutcome o)
+        Func<string, int, IEmbeddingTableWriter> createWriter, IReadOnlyList<EegRecordingSource> inputs, CancellationToken token) =>
+        CliProgress.Run("recordings", inputs.Count, progress =>
         {
-            if (o.Status != RecordingStatus.Failed) return;
-            failed++;
-            Console.Error.WriteLine($"skipped {o.Input.Name}: {o.Error}");
-        }
-
-        bool interactive = !Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive;
-        if (!interactive)
-        {
-            int done = 0;
+            int failed = 0;
             long windows = 0;
             var watch = Stopwatch.StartNew();
             var job = new EegEmbeddingJob(encoder, options, output, createWriter)
             {
-                BatchEncoded = n => windows += n,
+                BatchEncoded = n => Interlocked.Add(ref windows, n),
                 RecordingFinished = o =>
                 {
-                    done++;
-                    ReportFailure(o);
-                    if (o.Status != RecordingStatus.Failed)
-                        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                            $"[{done}/{inputs.Count}] {o.Input.Name}: {o.Windows} windows{(o.Status == RecordingStatus.Resumed ? " (done earlier)" : "")}; {windows} encoded in {watch.Elapsed.TotalSeconds:F1} s"));
+                    if (o.Status == RecordingStatus.Failed)
+                    {
+                        failed++;
+                        Console.Error.WriteLine($"skipped {o.Input.Name}: {o.Error}");
+                    }
+                    progress.Advance(1, string.Create(CultureInfo.InvariantCulture,
+                        $"{o.Input.Name}: {(o.Status == RecordingStatus.Failed ? "failed" : $"{o.Windows} windows")}{(o.Status == RecordingStatus.Resumed ? " (done earlier)" : "")}; {windows} encoded, {windows / Math.Max(watch.Elapsed.TotalSeconds, 1e-3):F1}/s, {failed} failed"));
                 },
             };
             return job.Run(inputs, token);
-        }
-
-        EmbeddingJobResult? result = null;
-        AnsiConsole.Progress()
-            .AutoClear(false)
-            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn(), new SpinnerColumn())
-            .Start(ctx =>
-            {
-                var task = ctx.AddTask("recordings", maxValue: inputs.Count);
-                long windows = 0;
-                var watch = Stopwatch.StartNew();
-                var job = new EegEmbeddingJob(encoder, options, output, createWriter)
-                {
-                    BatchEncoded = n =>
-                    {
-                        windows += n;
-                        task.Description = string.Create(CultureInfo.InvariantCulture,
-                            $"{windows} windows, {windows / Math.Max(watch.Elapsed.TotalSeconds, 1e-3):F1}/s, {failed} failed");
-                    },
-                    RecordingFinished = o => { ReportFailure(o); task.Increment(1); },
-                };
-                result = job.Run(inputs, token);
-            });
-        return result!;
-    }
+        });
 
     private static void PrintSummary(EmbeddingJobResult result, string output)
     {

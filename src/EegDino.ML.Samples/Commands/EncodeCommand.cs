@@ -1,85 +1,83 @@
-using EegDino.ML.Weights;
+using System.ComponentModel;
+using EegDino.ML.Samples.Cli;
+using EegDino.ML.Samples.Tensors;
+using Spectre.Console;
+using Spectre.Console.Cli;
 
 namespace EegDino.ML.Samples.Commands;
 
 /// <summary>
 /// <c>eegdino encode</c>: runs the encoder (and the head, if the model has one) on a tensor read from
 /// a safetensors file and writes the outputs to another. This is how Python users exchange tensors
-/// with the library and how parity is checked from outside.
+/// with the library and how parity is checked from outside. Rows are encoded --batch-size at a time.
 /// </summary>
-internal sealed class EncodeCommand : ICommand
+internal sealed class EncodeCommand : Command<EncodeCommand.Settings>
 {
-    public string Name => "encode";
-
-    public string Summary => "Encode a [B, C, T] or [C, T] tensor from a safetensors file; write the embeddings.";
-
-    public string Usage => """
-        usage: eegdino encode --model PATH --input IN.safetensors --output OUT.safetensors
-                              [--scale S] [--config CONFIG.json] [--source student|teacher] [--device cpu|cuda]
-
-          --model   a model: safetensors file, braindecode-style folder (config.json + model.safetensors)
-                    or torch .pt checkpoint
-          --input   safetensors file with a float tensor 'input' of shape [B, C, T] or [C, T]
-                    (1 to 19 channels at 200 Hz; any length, right-padded to whole 200-sample patches)
-          --output  written with encoder_output [B, G + C*P, D], global_token [B, D], pooled_mean [B, D],
-                    and logits [B, n] when the model has a classification head
-          --scale   factor applied to the input (default 0.01: input in microvolts, as the released
-                    model expects microvolts / 100; use 1 for input already scaled)
-          --config  architecture in braindecode's EEGDINO keyword names, for custom models that carry none
-          --source  encoder of a training checkpoint holding both (default student)
-        """;
-
-    public int Run(CommandArgs args)
+    public sealed class Settings : ModelSettings
     {
-        string model = args.Required("model");
-        string input = args.Required("input");
-        string output = args.Required("output");
-        var options = ModelOptions.FromArgs(args);
-        args.EnsureAllUsed();
+        [CommandOption("--input <PATH>")]
+        [Description("A safetensors file with a float tensor 'input' of shape [[B, C, T]] or [[C, T]] (1 to 19 channels at 200 Hz; any length, right-padded to whole 200-sample patches).")]
+        public string? Input { get; init; }
 
-        var (tensors, _) = SafetensorsReader.Read(input);
+        [CommandOption("--output <PATH>")]
+        [Description("Written with encoder_output [[B, G + C*P, D]], global_token [[B, D]], pooled_mean [[B, D]], and logits [[B, n]] when the model has a classification head.")]
+        public string? Output { get; init; }
+
+        [CommandOption("--batch-size <N>")]
+        [Description("Rows of the input per forward pass (the results do not depend on it).")]
+        [DefaultValue(16)]
+        public int BatchSize { get; init; }
+
+        protected override ValidationResult? ValidateCommand() => OptionValues.First(
+            string.IsNullOrWhiteSpace(Input) ? ValidationResult.Error("--input is required: a safetensors file with a tensor 'input'.") : null,
+            string.IsNullOrWhiteSpace(Output) ? ValidationResult.Error("--output is required: the safetensors file to write.") : null,
+            OptionValues.AtLeast("--batch-size", BatchSize, 1));
+    }
+
+    public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
+    {
+        string input = settings.Input!, output = settings.Output!;
+        OutputPaths.EnsureNotAnInput("--output", output, input, settings.Model!);
+        var (tensors, _) = SafetensorsFile.Read(input);
         if (!tensors.TryGetValue("input", out var signal))
-            throw new UsageException($"{input} holds no tensor named 'input' (it has: {string.Join(", ", tensors.Keys)}).");
+            throw new UsageException($"--input {input} holds no tensor named 'input' (it has: {string.Join(", ", tensors.Keys)}).");
         long[] shape = signal.Shape.Length switch
         {
             3 => signal.Shape,
             2 => [1, signal.Shape[0], signal.Shape[1]],
-            _ => throw new UsageException($"'input' has shape [{string.Join(", ", signal.Shape)}]; [B, C, T] or [C, T] was expected."),
+            _ => throw new UsageException($"--input: 'input' has shape {signal.ShapeText}; [B, C, T] or [C, T] was expected."),
         };
         int batch = checked((int)shape[0]), channels = checked((int)shape[1]);
+        int rowSize = checked((int)(shape[1] * shape[2]));
 
-        using var encoder = EegDinoEncoder.Load(model, options);
+        var options = settings.ToEncoderOptions();
+        using var encoder = EegDinoEncoder.Load(settings.Model!, options);
         Console.WriteLine($"model: {encoder.Description}");
-        EegDinoEncoding encoding = encoder.EncodeBatch(signal.Data, batch, channels);
-        float[]? logits = encoding.Logits;
-        long d = encoding.EmbeddingDim;
-        var outputs = new Dictionary<string, WeightTensor>
-        {
-            ["encoder_output"] = new([batch, encoding.TokenCount, d], encoding.Tokens),
-            ["global_token"] = new([batch, d], encoding.GlobalToken),
-            ["pooled_mean"] = new([batch, d], encoding.PooledMean),
-        };
-        if (logits is not null) outputs["logits"] = new([batch, logits.Length / batch], logits);
-        SafetensorsWriter.Write(output, outputs, new Dictionary<string, string> { ["config"] = encoder.Config.ToJson() });
-        Console.WriteLine($"wrote {output}: {string.Join(", ", outputs.Select(o => $"{o.Key} {o.Value.ShapeText}"))}");
-        return 0;
-    }
-}
 
-/// <summary>The model options shared by the commands that load a model.</summary>
-internal static class ModelOptions
-{
-    public static EegDinoEncoderOptions FromArgs(CommandArgs args)
-    {
-        var options = new EegDinoEncoderOptions { InputScale = args.Float("scale", 0.01f) };
-        if (args.Optional("config") is string config) options.Config = EegDinoConfig.FromJson(File.ReadAllText(config));
-        if (args.Optional("device") is string device) options.Device = device;
-        options.WeightSource = args.Optional("source") switch
+        var parts = new List<EegDinoEncoding>();
+        CliProgress.Run($"encoding {batch} rows", batch, progress =>
         {
-            null or "student" => EegDinoWeightSource.Student,
-            "teacher" => EegDinoWeightSource.Teacher,
-            string other => throw new UsageException($"--source is '{other}'; student or teacher was expected."),
+            for (int start = 0; start < batch; start += settings.BatchSize)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                int n = Math.Min(settings.BatchSize, batch - start);
+                var rows = signal.Data.AsSpan(start * rowSize, n * rowSize);
+                parts.Add(encoder.EncodeBatch(rows, n, channels)); // with the logits when the model has a head
+                if (batch > settings.BatchSize) progress.Advance(n);
+            }
+        });
+
+        var first = parts[0];
+        long d = first.EmbeddingDim;
+        var outputs = new Dictionary<string, FloatTensor>
+        {
+            ["encoder_output"] = new([batch, first.TokenCount, d], [.. parts.SelectMany(p => p.Tokens)]),
+            ["global_token"] = new([batch, d], [.. parts.SelectMany(p => p.GlobalToken)]),
+            ["pooled_mean"] = new([batch, d], [.. parts.SelectMany(p => p.PooledMean)]),
         };
-        return options;
+        if (first.Logits is not null) outputs["logits"] = new([batch, first.Logits.Length / first.BatchSize], [.. parts.SelectMany(p => p.Logits!)]);
+        SafetensorsFile.Write(output, outputs, new Dictionary<string, string> { ["config"] = encoder.Config.ToJson() });
+        Console.WriteLine($"wrote {output}: {string.Join(", ", outputs.Select(o => $"{o.Key} {o.Value.ShapeText}"))}");
+        return ExitCodes.Ok;
     }
 }

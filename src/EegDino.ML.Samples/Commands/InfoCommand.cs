@@ -1,30 +1,38 @@
+using System.ComponentModel;
 using System.Globalization;
 using EegDino.ML.Eeg;
+using EegDino.ML.Samples.Cli;
+using Spectre.Console;
+using Spectre.Console.Cli;
 
 namespace EegDino.ML.Samples.Commands;
 
 /// <summary><c>eegdino info FILE</c>: header, channels, rates, duration, annotations and montage mapping of an EDF/BDF file.</summary>
-internal sealed class InfoCommand : ICommand
+internal sealed class InfoCommand : Command<InfoCommand.Settings>
 {
-    public string Name => "info";
-
-    public string Summary => "Show an EDF/EDF+/BDF file: header, channels, annotations, montage mapping.";
-
-    public string Usage => """
-        usage: eegdino info FILE [--annotations N] [--use-present-channels]
-
-          FILE                     an .edf or .bdf file
-          --annotations N          list at most N annotations (default 20; 0 for none)
-          --use-present-channels   map only the 10-20 electrodes present instead of reporting an error
-        """;
-
-    public int Run(CommandArgs args)
+    public sealed class Settings : CommandSettings
     {
-        int maxAnnotations = args.Int("annotations", 20);
-        bool present = args.Flag("use-present-channels");
-        args.EnsureAllUsed();
-        if (args.Positional.Count != 1) throw new UsageException("exactly one FILE is expected.");
-        string path = args.Positional[0];
+        [CommandArgument(0, "<FILE>")]
+        [Description("An .edf or .bdf file.")]
+        public string File { get; init; } = "";
+
+        [CommandOption("--annotations <N>")]
+        [Description("List at most N annotations (0 for none).")]
+        [DefaultValue(20)]
+        public int Annotations { get; init; }
+
+        [CommandOption("--use-present-channels")]
+        [Description("Map only the 10-20 electrodes present instead of reporting the missing ones as an error.")]
+        public bool UsePresentChannels { get; init; }
+
+        public override ValidationResult Validate() => OptionValues.First(OptionValues.AtLeast("--annotations", Annotations, 0));
+    }
+
+    public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
+    {
+        int maxAnnotations = settings.Annotations;
+        bool present = settings.UsePresentChannels;
+        string path = settings.File;
         var ci = CultureInfo.InvariantCulture;
 
         using EdfReader reader = EdfReader.Open(path);
@@ -65,8 +73,8 @@ internal sealed class InfoCommand : ICommand
         catch (EegMontageException e)
         {
             Console.WriteLine("  " + e.Message);
-            return 1;
+            return ExitCodes.Failure;
         }
-        return 0;
+        return ExitCodes.Ok;
     }
 }

@@ -1,6 +1,10 @@
+using System.ComponentModel;
 using System.Diagnostics;
+using EegDino.ML.Samples.Cli;
 using Microsoft.ML;
 using Microsoft.ML.Data;
+using Spectre.Console;
+using Spectre.Console.Cli;
 
 namespace EegDino.ML.Samples.Commands;
 
@@ -8,16 +12,49 @@ namespace EegDino.ML.Samples.Commands;
 /// Measures the ML.NET transform: its overhead over direct batched encoding on the same rows, memory
 /// over many rows, and the effect of caching the embeddings before an iterative trainer.
 /// </summary>
-internal sealed class MLNetBenchCommand : ICommand
+internal sealed class MLNetBenchCommand : Command<MLNetBenchCommand.Settings>
 {
-    public string Name => "mlnet-bench";
-    public string Summary => "Measure the ML.NET transform: overhead vs direct encoder, memory over many rows, cache effect.";
-    public string Usage => """
-        usage: eegdino mlnet-bench --model FILE [--channels 19] [--samples 2000] [--rows 160] [--batch 16]
-                                   [--memory-rows 10000] [--memory-model FILE] [--cache-rows 64] [--config-json FILE]
-          --model         model for the overhead and cache runs (e.g. a Small checkpoint)
-          --memory-model  model for the memory run (default: --model); rows are streamed, never held
-        """;
+    public sealed class Settings : ModelSettings
+    {
+        [CommandOption("--memory-model <PATH>")]
+        [Description("Model for the memory run (default: --model); rows are streamed, never held.")]
+        public string? MemoryModel { get; init; }
+
+        [CommandOption("--channels <N>")]
+        [Description("Channels per row.")]
+        [DefaultValue(19)]
+        public int Channels { get; init; }
+
+        [CommandOption("--samples <N>")]
+        [Description("Samples per channel (at 200 Hz).")]
+        [DefaultValue(2000)]
+        public int Samples { get; init; }
+
+        [CommandOption("--rows <N>")]
+        [Description("Rows of the overhead run.")]
+        [DefaultValue(160)]
+        public int Rows { get; init; }
+
+        [CommandOption("--batch-size <N>")]
+        [Description("Rows per forward pass.")]
+        [DefaultValue(16)]
+        public int BatchSize { get; init; }
+
+        [CommandOption("--memory-rows <N>")]
+        [Description("Rows streamed through the transform in the memory run.")]
+        [DefaultValue(10_000)]
+        public int MemoryRows { get; init; }
+
+        [CommandOption("--cache-rows <N>")]
+        [Description("Rows of the cache run (SDCA with and without AppendCacheCheckpoint).")]
+        [DefaultValue(64)]
+        public int CacheRows { get; init; }
+
+        protected override ValidationResult? ValidateCommand() => OptionValues.First(
+            OptionValues.AtLeast("--channels", Channels, 1), OptionValues.AtLeast("--samples", Samples, 1),
+            OptionValues.AtLeast("--rows", Rows, 1), OptionValues.AtLeast("--batch-size", BatchSize, 1),
+            OptionValues.AtLeast("--memory-rows", MemoryRows, 10), OptionValues.AtLeast("--cache-rows", CacheRows, 2));
+    }
 
     private sealed class Row
     {
@@ -25,22 +62,31 @@ internal sealed class MLNetBenchCommand : ICommand
         public bool Label { get; set; }
     }
 
-    public int Run(CommandArgs args)
+    public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
-        string model = args.Required("model");
-        string memoryModel = args.Optional("memory-model") ?? model;
-        string? configJson = args.Optional("config-json");
-        int channels = args.Int("channels", 19), samples = args.Int("samples", 2000), rows = args.Int("rows", 160);
-        int batch = args.Int("batch", 16), memoryRows = args.Int("memory-rows", 10_000), cacheRows = args.Int("cache-rows", 64);
-        args.EnsureAllUsed();
-        EegDinoConfig? config = configJson is null ? null : EegDinoConfig.FromJson(File.ReadAllText(configJson));
+        string model = settings.Model!;
+        string memoryModel = settings.MemoryModel ?? model;
+        int channels = settings.Channels, samples = settings.Samples, rows = settings.Rows;
+        int batch = settings.BatchSize, memoryRows = settings.MemoryRows, cacheRows = settings.CacheRows;
+        EegDinoEncoderOptions encoderOptions = settings.ToEncoderOptions();
+        EegDinoEmbeddingOptions EmbeddingOptions(string path) => new()
+        {
+            ModelPath = path,
+            NumberOfChannels = channels,
+            BatchSize = batch,
+            InputScale = encoderOptions.InputScale,
+            Device = encoderOptions.Device,
+            WeightSource = encoderOptions.WeightSource,
+            Config = encoderOptions.Config,
+            Precision = encoderOptions.Precision,
+        };
 
         var ml = new MLContext(seed: 1);
         var data = MakeRows(rows, channels, samples);
-        var options = new EegDinoEmbeddingOptions { ModelPath = model, NumberOfChannels = channels, BatchSize = batch, Config = config };
+        var options = EmbeddingOptions(model);
 
         // 1. Overhead: the same rows, direct EncodeBatch in chunks of `batch` vs the transform.
-        using (var encoder = EegDinoEncoder.Load(model, new EegDinoEncoderOptions { Config = config }))
+        using (var encoder = EegDinoEncoder.Load(model, encoderOptions))
         using (var transformer = ml.Transforms.EegDinoEmbed(options).Fit(Load(ml, data, channels * samples)))
         {
             var flat = data.SelectMany(r => r.Signal).ToArray();
@@ -82,7 +128,7 @@ internal sealed class MLNetBenchCommand : ICommand
 
         // 2. Memory over many rows, streamed through the transform.
         {
-            var memoryOptions = new EegDinoEmbeddingOptions { ModelPath = memoryModel, NumberOfChannels = channels, BatchSize = batch, Config = config };
+            var memoryOptions = EmbeddingOptions(memoryModel);
             var schemaRows = MakeRows(1, channels, samples);
             using var transformer = ml.Transforms.EegDinoEmbed(memoryOptions).Fit(Load(ml, schemaRows, channels * samples));
             IDataView output = transformer.Transform(Load(ml, Stream(memoryRows, channels, samples), channels * samples));
@@ -95,6 +141,7 @@ internal sealed class MLNetBenchCommand : ICommand
             Console.WriteLine($"memory: {memoryRows} rows of {channels}x{samples}, batch {batch}");
             while (cursor.MoveNext())
             {
+                cancellationToken.ThrowIfCancellationRequested();
                 getter(ref value);
                 if (++n % (memoryRows / 10) == 0)
                 {
@@ -119,7 +166,7 @@ internal sealed class MLNetBenchCommand : ICommand
                 foreach (var disposable in ((IEnumerable<ITransformer>)fitted).OfType<IDisposable>()) disposable.Dispose();
             }
         }
-        return 0;
+        return ExitCodes.Ok;
     }
 
     private static double Median(List<double> values)

@@ -1,5 +1,9 @@
+using System.ComponentModel;
+using EegDino.ML.Samples.Cli;
 using Microsoft.Data.Analysis;
 using Microsoft.ML;
+using Spectre.Console;
+using Spectre.Console.Cli;
 
 namespace EegDino.ML.Samples.Commands;
 
@@ -8,23 +12,46 @@ namespace EegDino.ML.Samples.Commands;
 /// several multiclass trainers are cross-validated on the embedding column, the best is refitted and
 /// saved with the weights inside the zip, and the embeddings come back as a DataFrame column.
 /// </summary>
-internal sealed class MLNetTrainersCommand : ICommand
+internal sealed class MLNetTrainersCommand : Command<MLNetTrainersCommand.Settings>
 {
-    public string Name => "mlnet-trainers";
-    public string Summary => "Sample: DataFrame -> EEG-DINO embedding -> cross-validate several trainers, keep the best, save the zip.";
-    public string Usage => """
-        usage: eegdino mlnet-trainers --model FILE [--config-json FILE] [--channels 19] [--samples 2000] [--rows 60]
-                                      [--folds 3] [--save model.zip]
-          Synthetic 3-class windows (10 Hz alpha, 20 Hz beta, 6 Hz theta plus noise), microvolts at 200 Hz.
-        """;
-
-    public int Run(CommandArgs args)
+    /// <summary>Synthetic 3-class windows (10 Hz alpha, 20 Hz beta, 6 Hz theta plus noise), microvolts at 200 Hz.</summary>
+    public sealed class Settings : ModelSettings
     {
-        string modelPath = args.Required("model");
-        string? configJson = args.Optional("config-json");
-        int channels = args.Int("channels", 19), samples = args.Int("samples", 2000), rows = args.Int("rows", 60), folds = args.Int("folds", 3);
-        string? save = args.Optional("save");
-        args.EnsureAllUsed();
+        [CommandOption("--channels <N>")]
+        [Description("Channels per synthetic window.")]
+        [DefaultValue(19)]
+        public int Channels { get; init; }
+
+        [CommandOption("--samples <N>")]
+        [Description("Samples per channel (at 200 Hz).")]
+        [DefaultValue(2000)]
+        public int Samples { get; init; }
+
+        [CommandOption("--rows <N>")]
+        [Description("Synthetic windows (3 classes: 10 Hz alpha, 20 Hz beta, 6 Hz theta plus noise).")]
+        [DefaultValue(60)]
+        public int Rows { get; init; }
+
+        [CommandOption("--folds <N>")]
+        [Description("Cross-validation folds.")]
+        [DefaultValue(3)]
+        public int Folds { get; init; }
+
+        [CommandOption("--output <PATH>")]
+        [Description("Save the best pipeline as an ML.NET model zip (the weights inside).")]
+        public string? Output { get; init; }
+
+        protected override ValidationResult? ValidateCommand() => OptionValues.First(
+            OptionValues.AtLeast("--channels", Channels, 1), OptionValues.AtLeast("--samples", Samples, 1),
+            OptionValues.AtLeast("--rows", Rows, 6), OptionValues.AtLeast("--folds", Folds, 2));
+    }
+
+    public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
+    {
+        string modelPath = settings.Model!;
+        int channels = settings.Channels, samples = settings.Samples, rows = settings.Rows, folds = settings.Folds;
+        string? save = settings.Output;
+        EegDinoEncoderOptions encoderOptions = settings.ToEncoderOptions();
 
         // A DataFrame: one float column per sample (channel-major), and a label.
         var random = new Random(1);
@@ -53,7 +80,11 @@ internal sealed class MLNetTrainersCommand : ICommand
             {
                 ModelPath = modelPath,
                 NumberOfChannels = channels,
-                Config = configJson is null ? null : EegDinoConfig.FromJson(File.ReadAllText(configJson)),
+                InputScale = encoderOptions.InputScale,
+                Device = encoderOptions.Device,
+                WeightSource = encoderOptions.WeightSource,
+                Config = encoderOptions.Config,
+                Precision = encoderOptions.Precision,
             }))
             .Append(ml.Transforms.Conversion.MapValueToKey("Label"))
             .Append(ml.Transforms.NormalizeMeanVariance("Embedding"));
@@ -70,6 +101,7 @@ internal sealed class MLNetTrainersCommand : ICommand
         var scores = new List<(string Name, double MacroAccuracy, IEstimator<ITransformer> Trainer)>();
         foreach (var (name, trainer) in trainers)
         {
+            cancellationToken.ThrowIfCancellationRequested();
             var results = ml.MulticlassClassification.CrossValidate(features, trainer, numberOfFolds: folds, labelColumnName: "Label");
             double macro = results.Average(r => r.Metrics.MacroAccuracy);
             Console.WriteLine($"{name,-20} macro accuracy {macro:F3} (folds: {string.Join(", ", results.Select(r => r.Metrics.MacroAccuracy.ToString("F2")))})");
@@ -89,6 +121,6 @@ internal sealed class MLNetTrainersCommand : ICommand
         DataFrame embedded = featurizer.Transform(frame).ToDataFrame("Embedding");
         Console.WriteLine($"DataFrame: {embedded.Rows.Count} rows, columns {string.Join(", ", embedded.Columns.Select(c => $"{c.Name} ({c.GetType().Name})"))}");
         foreach (var disposable in model.OfType<IDisposable>()) disposable.Dispose();
-        return 0;
+        return ExitCodes.Ok;
     }
 }

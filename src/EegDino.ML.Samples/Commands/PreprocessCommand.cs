@@ -1,6 +1,10 @@
+using System.ComponentModel;
 using System.Globalization;
 using EegDino.ML.Eeg;
-using EegDino.ML.Weights;
+using EegDino.ML.Samples.Cli;
+using EegDino.ML.Samples.Tensors;
+using Spectre.Console;
+using Spectre.Console.Cli;
 
 namespace EegDino.ML.Samples.Commands;
 
@@ -8,34 +12,37 @@ namespace EegDino.ML.Samples.Commands;
 /// <c>eegdino preprocess FILE --output OUT.safetensors</c>: the montage-mapped signal in microvolts,
 /// resampled to 200 Hz unless <c>--no-resample</c>, as tensor <c>signal</c> <c>[channels, T]</c> float32.
 /// </summary>
-internal sealed class PreprocessCommand : ICommand
+internal sealed class PreprocessCommand : Command<PreprocessCommand.Settings>
 {
-    public string Name => "preprocess";
-
-    public string Summary => "Map an EDF/BDF file to the model's 19 channels in microvolts at 200 Hz and save it as safetensors.";
-
-    public string Usage => """
-        usage: eegdino preprocess FILE --output OUT.safetensors [--no-resample] [--use-present-channels]
-
-          FILE                     an .edf or .bdf file
-          --output PATH            safetensors file to write: tensor 'signal' [channels, T] float32, microvolts,
-                                   channels in the order Fp1 Fp2 F3 F4 C3 C4 P3 P4 O1 O2 F7 F8 T3 T4 T5 T6 Fz Cz Pz;
-                                   metadata: channels, source labels, samples_per_second, source file
-          --no-resample            keep the file's own sampling rate instead of 200 Hz
-          --use-present-channels   keep only the electrodes present instead of failing when one is missing
-
-        The whole recording is held in memory. Records of an EDF+D file are concatenated: gaps are
-        listed on stderr and in the metadata, not filled.
-        """;
-
-    public int Run(CommandArgs args)
+    public sealed class Settings : CommandSettings
     {
-        string output = args.Required("output");
-        bool noResample = args.Flag("no-resample");
-        bool present = args.Flag("use-present-channels");
-        args.EnsureAllUsed();
-        if (args.Positional.Count != 1) throw new UsageException("exactly one FILE is expected.");
-        string path = args.Positional[0];
+        [CommandArgument(0, "<FILE>")]
+        [Description("An .edf or .bdf file.")]
+        public string File { get; init; } = "";
+
+        [CommandOption("--output <PATH>")]
+        [Description("The safetensors file to write: tensor 'signal' [[channels, T]] float32 in microvolts, channels in the order Fp1 Fp2 F3 F4 C3 C4 P3 P4 O1 O2 F7 F8 T3 T4 T5 T6 Fz Cz Pz; metadata: channels, source labels, samples_per_second, source file, gaps.")]
+        public string? Output { get; init; }
+
+        [CommandOption("--no-resample")]
+        [Description("Keep the file's own sampling rate instead of 200 Hz.")]
+        public bool NoResample { get; init; }
+
+        [CommandOption("--use-present-channels")]
+        [Description("Keep only the electrodes present instead of failing when one is missing.")]
+        public bool UsePresentChannels { get; init; }
+
+        public override ValidationResult Validate() => string.IsNullOrWhiteSpace(Output)
+            ? ValidationResult.Error("--output is required: the safetensors file to write.") : ValidationResult.Success();
+    }
+
+    public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
+    {
+        string output = settings.Output!;
+        bool noResample = settings.NoResample;
+        bool present = settings.UsePresentChannels;
+        string path = settings.File;
+        OutputPaths.EnsureNotAnInput("--output", output, path);
         var ci = CultureInfo.InvariantCulture;
 
         using EdfReader reader = EdfReader.Open(path);
@@ -64,13 +71,13 @@ internal sealed class PreprocessCommand : ICommand
             ["source"] = Path.GetFileName(path),
             ["gaps"] = string.Join(";", reader.Gaps.Select(g => $"{g.StartSeconds.ToString(ci)}+{g.DurationSeconds.ToString(ci)}")),
         };
-        SafetensorsWriter.Write(output, new Dictionary<string, WeightTensor> { ["signal"] = new([channels.Length, t], data) }, metadata);
+        SafetensorsFile.Write(output, new Dictionary<string, FloatTensor> { ["signal"] = new([channels.Length, t], data) }, metadata);
 
         foreach (EdfGap g in reader.Gaps)
             Console.Error.WriteLine($"warning: gap of {g.DurationSeconds.ToString("0.###", ci)} s at {g.StartSeconds.ToString("0.###", ci)} s is not filled; the records are concatenated.");
         Console.WriteLine($"{Path.GetFileName(path)}: {mapping.Channels.Count} channels x {t} samples at {rate.ToString(ci)} Hz ({(t / rate).ToString("0.###", ci)} s) -> {output}");
         if (mapping.Missing.Count > 0) Console.WriteLine($"missing: {string.Join(", ", mapping.Missing)}");
         Console.WriteLine($"dropped ({mapping.Dropped.Count}): {string.Join(", ", mapping.Dropped)}");
-        return 0;
+        return ExitCodes.Ok;
     }
 }

@@ -1,108 +1,172 @@
+using System.ComponentModel;
 using System.Diagnostics;
 using System.Globalization;
 using EegDino.ML.Eeg;
+using EegDino.ML.Samples.Cli;
 using Microsoft.ML;
+using Spectre.Console;
+using Spectre.Console.Cli;
 
 namespace EegDino.ML.Samples.Commands;
 
 /// <summary>
 /// <c>eegdino train-classifier --model M --class NAME=FILE.edf ...</c>: windows EDF recordings (one
 /// class per recording), trains an EEG-DINO classifier, and reports the ML.NET evaluator's metrics on
-/// a held-out split and the time per epoch.
+/// a held-out split and the time per epoch. The split is by window: windows of one recording land on
+/// both sides, so the accuracy is an optimistic within-subject figure.
 /// </summary>
-internal sealed class TrainClassifierCommand : ICommand
+internal sealed class TrainClassifierCommand : Command<TrainClassifierCommand.Settings>
 {
-    public string Name => "train-classifier";
+    public sealed class Settings : ModelSettings
+    {
+        [CommandOption("--class <NAME=FILE>")]
+        [Description("A recording whose windows all have class NAME (repeat; at least two classes).")]
+        public string[] Classes { get; init; } = [];
 
-    public string Summary => "Train an EEG-DINO classifier on labelled EDF recordings (e.g. eyes open vs closed) and evaluate it.";
+        [CommandOption("--window-seconds <SECONDS>")]
+        [Description("Window length.")]
+        [DefaultValue(2.0)]
+        public double WindowSeconds { get; init; }
 
-    public string Usage => """
-        usage: eegdino train-classifier --model PATH --class NAME=FILE [--class NAME=FILE ...]
-                                        [--window 2] [--stride 1] [--mode head|finetune|last:N] [--epochs 20]
-                                        [--batch 16] [--lr 0.001] [--encoder-lr 1e-5] [--test-fraction 0.3]
-                                        [--seed 1] [--save MODEL.zip]
+        [CommandOption("--stride-seconds <SECONDS>")]
+        [Description("Step between windows.")]
+        [DefaultValue(1.0)]
+        public double StrideSeconds { get; init; }
 
-          --model PATH       EEG-DINO checkpoint (safetensors, braindecode folder or released .pt)
-          --class NAME=FILE  a recording whose windows all have class NAME (repeat; at least two classes)
-          --window S         window length in seconds (default 2); --stride S: step between windows (default 1)
-          --mode M           head (frozen encoder, default), finetune (all layers) or last:N (last N layers)
-          --test-fraction F  share of windows held out for validation and evaluation (default 0.3)
-          --save PATH        write the trained ML.NET model zip
+        [CommandOption("--mode <MODE>")]
+        [Description("head (frozen encoder), finetune (all layers) or last:N (the last N layers and the head).")]
+        [DefaultValue("head")]
+        public string Mode { get; init; } = "head";
 
-        Example (PhysioNet eegmmidb S001: R01 eyes open, R02 eyes closed):
-          eegdino train-classifier --model model.safetensors \
-            --class open=S001R01.edf --class closed=S001R02.edf
+        [CommandOption("--epochs <N>")]
+        [Description("Training epochs.")]
+        [DefaultValue(20)]
+        public int Epochs { get; init; }
 
-        The split is by window: windows of one recording land on both sides, so the accuracy is an
-        optimistic within-subject figure (use other subjects or runs for a real test).
-        """;
+        [CommandOption("--batch-size <N>")]
+        [Description("Windows per training step.")]
+        [DefaultValue(16)]
+        public int BatchSize { get; init; }
 
-    public int Run(CommandArgs args)
+        [CommandOption("--lr <RATE>")]
+        [Description("Learning rate of the head.")]
+        [DefaultValue(1e-3)]
+        public double LearningRate { get; init; }
+
+        [CommandOption("--encoder-lr <RATE>")]
+        [Description("Learning rate of the fine-tuned encoder layers.")]
+        [DefaultValue(1e-5)]
+        public double EncoderLearningRate { get; init; }
+
+        [CommandOption("--test-fraction <F>")]
+        [Description("Share of windows held out for validation and evaluation.")]
+        [DefaultValue(0.3)]
+        public double TestFraction { get; init; }
+
+        [CommandOption("--seed <N>")]
+        [Description("Seed of the split and of the training.")]
+        [DefaultValue(1)]
+        public int Seed { get; init; }
+
+        [CommandOption("--output <PATH>")]
+        [Description("Write the trained ML.NET model zip.")]
+        public string? Output { get; init; }
+
+        /// <summary>The training mode and, for last:N, N.</summary>
+        public (EegDinoTrainingMode Mode, int Layers)? ParsedMode => Mode switch
+        {
+            "head" => (EegDinoTrainingMode.HeadOnly, 0),
+            "finetune" => (EegDinoTrainingMode.FineTuneAll, 0),
+            _ when Mode.StartsWith("last:", StringComparison.Ordinal) && int.TryParse(Mode[5..], NumberStyles.None, CultureInfo.InvariantCulture, out int n) && n >= 1
+                => (EegDinoTrainingMode.FineTuneLastLayers, n),
+            _ => null,
+        };
+
+        protected override ValidationResult? ValidateCommand() => OptionValues.First(
+            Classes.FirstOrDefault(c => c.IndexOf('=') <= 0 || c.IndexOf('=') == c.Length - 1) is string bad
+                ? ValidationResult.Error($"--class is '{bad}'; NAME=FILE was expected.") : null,
+            Classes.Length < 2 ? ValidationResult.Error($"--class is given {Classes.Length} time(s); at least two NAME=FILE recordings are needed (repeat --class).") : null,
+            OptionValues.Seconds("--window-seconds", WindowSeconds),
+            OptionValues.Seconds("--stride-seconds", StrideSeconds),
+            ParsedMode is null ? ValidationResult.Error($"--mode is '{Mode}'; head, finetune or last:N (N >= 1) was expected.") : null,
+            OptionValues.AtLeast("--epochs", Epochs, 1),
+            OptionValues.AtLeast("--batch-size", BatchSize, 1),
+            OptionValues.Finite("--lr", LearningRate, positive: true),
+            OptionValues.Finite("--encoder-lr", EncoderLearningRate, positive: true),
+            OptionValues.Fraction("--test-fraction", TestFraction));
+    }
+
+    public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
         var ci = CultureInfo.InvariantCulture;
-        string model = args.Required("model");
-        var classes = new List<EegRecordingSource>();
-        foreach (string spec in args.All("class"))
-        {
-            int eq = spec.IndexOf('=');
-            if (eq <= 0) throw new UsageException($"--class '{spec}' must be NAME=FILE.");
-            classes.Add(new EegRecordingSource(spec[(eq + 1)..], spec[..eq]));
-        }
-        if (classes.Count < 2) throw new UsageException("at least two --class NAME=FILE recordings are needed (repeat --class).");
-        double window = args.Float("window", 2), stride = args.Float("stride", 1);
-        string mode = args.Optional("mode") ?? "head";
-        int epochs = args.Int("epochs", 20), batch = args.Int("batch", 16), seed = args.Int("seed", 1);
-        float lr = args.Float("lr", 1e-3f), encoderLr = args.Float("encoder-lr", 1e-5f), testFraction = args.Float("test-fraction", 0.3f);
-        string? save = args.Optional("save");
-        args.EnsureAllUsed();
+        var classes = settings.Classes.Select(spec => new EegRecordingSource(spec[(spec.IndexOf('=') + 1)..], spec[..spec.IndexOf('=')])).ToList();
+        if (settings.Output is not null) OutputPaths.EnsureNotAnInput("--output", settings.Output, [.. classes.Select(c => c.Path), settings.Model!]);
+        WindowFit.EnsureSomeRecordingFits("--window-seconds", settings.WindowSeconds, classes.Select(c => c.Path));
+        var (mode, layers) = settings.ParsedMode!.Value;
+        var encoderOptions = settings.ToEncoderOptions();
 
         var options = new EegDinoClassifierTrainer.Options
         {
-            ModelPath = model,
+            ModelPath = settings.Model,
             NumberOfChannels = 19,
-            NumberOfEpochs = epochs,
-            BatchSize = batch,
-            LearningRate = lr,
-            EncoderLearningRate = encoderLr,
+            InputScale = encoderOptions.InputScale,
+            Device = encoderOptions.Device,
+            WeightSource = encoderOptions.WeightSource,
+            Config = encoderOptions.Config,
+            Precision = encoderOptions.Precision,
+            Mode = mode,
+            NumberOfEpochs = settings.Epochs,
+            BatchSize = settings.BatchSize,
+            LearningRate = settings.LearningRate,
+            EncoderLearningRate = settings.EncoderLearningRate,
             InitialHead = EegDinoInitialHead.Fresh,
-            EpochCompleted = e => Console.WriteLine("  " + e),
         };
-        if (mode == "head") options.Mode = EegDinoTrainingMode.HeadOnly;
-        else if (mode == "finetune") options.Mode = EegDinoTrainingMode.FineTuneAll;
-        else if (mode.StartsWith("last:", StringComparison.Ordinal) && int.TryParse(mode[5..], NumberStyles.Integer, ci, out int n))
-        {
-            options.Mode = EegDinoTrainingMode.FineTuneLastLayers;
-            options.NumberOfFineTunedLayers = n;
-        }
-        else throw new UsageException($"--mode is '{mode}'; expected head, finetune or last:N.");
+        if (mode == EegDinoTrainingMode.FineTuneLastLayers) options.NumberOfFineTunedLayers = layers;
 
-        var ml = new MLContext(seed: seed);
+        var ml = new MLContext(seed: settings.Seed);
         IDataView windows = ml.Data.LoadFromEegRecordings(classes, new EegLoaderOptions
         {
-            Windows = new EegWindowOptions { WindowSeconds = window, StrideSeconds = stride },
+            Windows = new EegWindowOptions { WindowSeconds = settings.WindowSeconds, StrideSeconds = settings.StrideSeconds },
         });
         // Windowing and resampling run once: the rows are cached in memory before the split.
         IDataView keyed = ml.Transforms.Conversion.MapValueToKey(EegDataColumns.Label).Fit(windows).Transform(windows);
         keyed = ml.Data.Cache(keyed);
-        var split = ml.Data.TrainTestSplit(keyed, testFraction, seed: seed);
-        Console.WriteLine($"{CountRows(split.TrainSet)} training and {CountRows(split.TestSet)} test windows of {window.ToString(ci)} s; classes {string.Join(", ", classes.Select(c => c.Label))}; mode {options.Mode}.");
+        var split = ml.Data.TrainTestSplit(keyed, settings.TestFraction, seed: settings.Seed);
+        Console.WriteLine($"{CountRows(split.TrainSet)} training and {CountRows(split.TestSet)} test windows of {settings.WindowSeconds.ToString(ci)} s; classes {string.Join(", ", classes.Select(c => c.Label))}; mode {options.Mode}.");
 
         var watch = Stopwatch.StartNew();
-        using var trained = ml.MulticlassClassification.Trainers.EegDino(options).Fit(split.TrainSet, split.TestSet);
-        var history = trained.History;
+        EegDinoClassificationTransformer trained = CliProgress.Run("epochs", settings.Epochs, progress =>
+        {
+            // The trainer reports each epoch; an interrupt ends the training after the current one.
+            options.EpochCompleted = e =>
+            {
+                progress.Advance(1, e.ToString());
+                cancellationToken.ThrowIfCancellationRequested();
+            };
+            try
+            {
+                return ml.MulticlassClassification.Trainers.EegDino(options).Fit(split.TrainSet, split.TestSet);
+            }
+            catch (Exception e) when (CliErrors.Unwrap(e) is ArgumentOutOfRangeException { ParamName: nameof(options.NumberOfFineTunedLayers) } tooMany)
+            {
+                throw new UsageException($"--mode is '{settings.Mode}': {CliErrors.Clean(tooMany.Message)}");
+            }
+        });
+        using var classifier = trained;
+        var history = classifier.History;
         var epochTimes = history.Epochs.Select(e => e.Duration.TotalSeconds).ToArray();
         Console.WriteLine(string.Create(ci, $"trained in {watch.Elapsed.TotalSeconds:F1} s: encoder cache {history.EncoderCacheDuration.TotalSeconds:F1} s, " +
             $"{epochTimes.Length} epochs, median {Median(epochTimes):F2} s per epoch (validation included)."));
 
-        var metrics = ml.MulticlassClassification.Evaluate(trained.Transform(split.TestSet));
+        var metrics = ml.MulticlassClassification.Evaluate(classifier.Transform(split.TestSet));
         Console.WriteLine(string.Create(ci, $"test: micro accuracy {metrics.MicroAccuracy:F3}, macro accuracy {metrics.MacroAccuracy:F3}, log loss {metrics.LogLoss:F3}"));
         Console.WriteLine(metrics.ConfusionMatrix.GetFormattedConfusionTable());
-        if (save is not null)
+        if (settings.Output is not null)
         {
-            ml.Model.Save(trained, split.TrainSet.Schema, save);
-            Console.WriteLine($"saved {save}");
+            ml.Model.Save(classifier, split.TrainSet.Schema, settings.Output);
+            Console.WriteLine($"saved {settings.Output}");
         }
-        return 0;
+        return ExitCodes.Ok;
     }
 
     private static long CountRows(IDataView data)

@@ -1,0 +1,72 @@
+using System.ComponentModel;
+using Spectre.Console;
+using Spectre.Console.Cli;
+
+namespace EegDino.ML.Samples.Cli;
+
+/// <summary>
+/// The model options shared by every command that loads a model: <c>--model</c>, <c>--scale</c>,
+/// <c>--device</c>, <c>--source</c>, <c>--config</c>, <c>--precision</c>. A command's settings derive
+/// from this class and add their own options; <see cref="ValidateCommand"/> checks those.
+/// </summary>
+internal abstract class ModelSettings : CommandSettings
+{
+    [CommandOption("--model <PATH>")]
+    [Description("The model: a safetensors file, a braindecode-style folder (config.json + model.safetensors) or a torch .pt checkpoint.")]
+    public string? Model { get; init; }
+
+    [CommandOption("--scale <FACTOR>")]
+    [Description("Factor applied to the input: 0.01 for microvolts (the released model expects microvolts / 100), 1 for input already scaled.")]
+    [DefaultValue(0.01f)]
+    public float Scale { get; init; }
+
+    [CommandOption("--device <DEVICE>")]
+    [Description("cpu, cuda or cuda:N (CUDA needs the TorchSharp CUDA backend in the app).")]
+    [DefaultValue("cpu")]
+    public string Device { get; init; } = "cpu";
+
+    [CommandOption("--source <SOURCE>")]
+    [Description("Which encoder of a DINO training checkpoint holding both: student or teacher.")]
+    [DefaultValue("student")]
+    public string Source { get; init; } = "student";
+
+    [CommandOption("--config <FILE>")]
+    [Description("The architecture as JSON in braindecode's EEGDINO keyword names, for custom models that carry none.")]
+    public string? Config { get; init; }
+
+    [CommandOption("--precision <PRECISION>")]
+    [Description("The number type the network computes in: fp32 (parity with PyTorch), bf16 or fp16.")]
+    [DefaultValue("fp32")]
+    public string Precision { get; init; } = "fp32";
+
+    /// <summary>Whether <c>--model</c> must be given (the demo has a bundled default).</summary>
+    protected virtual bool ModelRequired => true;
+
+    public sealed override ValidationResult Validate() => OptionValues.First(
+        ModelRequired && string.IsNullOrWhiteSpace(Model) ? ValidationResult.Error("--model is required: a model file or folder.") : null,
+        float.IsFinite(Scale) && Scale != 0 ? null : ValidationResult.Error($"--scale is {Scale}; a finite, non-zero factor was expected (0.01 for microvolts)."),
+        OptionValues.Device(Device),
+        Source is "student" or "teacher" ? null : ValidationResult.Error($"--source is '{Source}'; student or teacher was expected."),
+        OptionValues.Precision("--precision", Precision),
+        ValidateCommand());
+
+    /// <summary>The command's own checks, after the model options'; null when all is well.</summary>
+    protected virtual ValidationResult? ValidateCommand() => null;
+
+    public EegDinoWeightSource WeightSource => Source == "teacher" ? EegDinoWeightSource.Teacher : EegDinoWeightSource.Student;
+
+    public EegDinoPrecision ComputePrecision => OptionValues.ParsePrecision(Precision)!.Value;
+
+    /// <summary>The architecture read from <c>--config</c>, or null when it is not given.</summary>
+    public EegDinoConfig? LoadConfig() => Config is null ? null : EegDinoConfig.FromJson(File.ReadAllText(Config));
+
+    /// <summary>The options for <see cref="EegDinoEncoder.Load(string, EegDinoEncoderOptions?)"/>.</summary>
+    public EegDinoEncoderOptions ToEncoderOptions() => new()
+    {
+        InputScale = Scale,
+        Device = Device,
+        WeightSource = WeightSource,
+        Config = LoadConfig(),
+        Precision = ComputePrecision,
+    };
+}
