@@ -20,7 +20,7 @@ public sealed class ReadmeExamplesTests
     [ClassInitialize]
     public static void PrepareFiles(TestContext _)
     {
-        _folder = Path.Combine(Path.GetTempPath(), "eegdino-readme", Guid.NewGuid().ToString("N"));
+        _folder = TempFolder.Create("readme").Path;
         Directory.CreateDirectory(_folder);
         // A pre-trained encoder has no classification head: the stand-in drops the fixture's.
         var encoderOnly = EegDino.ML.Weights.SafetensorsReader.Read(Fixtures.Weights("small")).Tensors
@@ -34,6 +34,23 @@ public sealed class ReadmeExamplesTests
 
     [ClassCleanup]
     public static void Restore() => Environment.CurrentDirectory = _previousDirectory;
+
+    /// <summary>Every ```csharp block of the README appears, line for line (indentation aside), in this file.</summary>
+    [TestMethod]
+    public void EveryReadmeSnippetIsRunHere()
+    {
+        static List<string> Lines(string code) => code.Split('\n').Select(l => l.Trim()).Where(l => l.Length > 0).ToList();
+        string readme = File.ReadAllText(Path.Combine(Repository.Root, "README.md"));
+        List<string> here = Lines(File.ReadAllText(Path.Combine(Repository.Root, "test", "EegDino.ML.Tests", "ReadmeExamplesTests.cs")));
+        var blocks = Repository.FencedBlocks(readme, "csharp").ToList();
+        Assert.IsNotEmpty(blocks, "the README has no csharp snippets");
+        foreach (string block in blocks)
+        {
+            List<string> snippet = Lines(block);
+            bool found = Enumerable.Range(0, here.Count - snippet.Count + 1).Any(i => here.Skip(i).Take(snippet.Count).SequenceEqual(snippet));
+            Assert.IsTrue(found, $"This README snippet is not in ReadmeExamplesTests.cs (copy it in, statement for statement):\n{block}");
+        }
+    }
 
     [TestMethod]
     public void EncoderExample()

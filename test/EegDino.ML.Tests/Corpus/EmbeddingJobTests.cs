@@ -15,7 +15,7 @@ public sealed class EmbeddingJobTests
     private static EegDinoEncoder? _encoder;
     private string _folder = "";
 
-    private static EegDinoEncoder Encoder => _encoder ??= EegDinoEncoder.Load(Fixtures.Weights("tiny"), new EegDinoEncoderOptions { Config = Fixtures.Config("tiny") });
+    private static EegDinoEncoder Encoder => _encoder ??= TinyEncoder.Load();
 
     [ClassCleanup]
     public static void DisposeEncoder() => _encoder?.Dispose();
@@ -23,7 +23,7 @@ public sealed class EmbeddingJobTests
     [TestInitialize]
     public void CreateCorpus()
     {
-        _folder = Path.Combine(Path.GetTempPath(), "eegdino-embed-tests-" + Guid.NewGuid().ToString("N"));
+        _folder = TempFolder.Create("embed").Path;
         Directory.CreateDirectory(Path.Combine(_folder, "corpus", "sub"));
         File.Copy(EdfTestWriter.TestData("S001R01.edf"), Path.Combine(_folder, "corpus", "S001R01.edf"));
         File.Copy(EdfTestWriter.TestData("S001R02.edf"), Path.Combine(_folder, "corpus", "sub", "S001R02.edf"));

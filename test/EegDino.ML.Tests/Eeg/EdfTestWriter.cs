@@ -82,7 +82,7 @@ internal static class EdfTestWriter
 
     internal static string TempFile(byte[] bytes, string extension = ".edf")
     {
-        string path = Path.Combine(Path.GetTempPath(), "eegdino-test-" + Guid.NewGuid().ToString("N") + extension);
+        string path = TempFolder.NewFile("edf", extension);
         File.WriteAllBytes(path, bytes);
         return path;
     }

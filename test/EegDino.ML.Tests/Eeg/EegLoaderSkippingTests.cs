@@ -13,7 +13,7 @@ public sealed class EegLoaderSkippingTests
     [ClassInitialize]
     public static void MakeFiles(TestContext _)
     {
-        _folder = Path.Combine(Path.GetTempPath(), "eegdino-loader-skip", Guid.NewGuid().ToString("N"));
+        _folder = TempFolder.Create("loader-skip").Path;
         Directory.CreateDirectory(_folder);
         _good = EdfTestWriter.TestData("S001R01.edf");
         _other = EdfTestWriter.TestData("S001R02.edf");

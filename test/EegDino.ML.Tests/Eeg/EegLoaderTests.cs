@@ -82,7 +82,7 @@ public sealed class EegLoaderTests
     public void FolderIsExpandedAndColumnsCanBeReadByCursor()
     {
         var ml = new MLContext(seed: 1);
-        string folder = Path.Combine(Path.GetTempPath(), "eegdino-loader-" + Guid.NewGuid().ToString("N"));
+        string folder = TempFolder.Create("loader").Path;
         Directory.CreateDirectory(folder);
         try
         {

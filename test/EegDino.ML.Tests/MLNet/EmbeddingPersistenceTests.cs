@@ -15,7 +15,7 @@ public sealed class EmbeddingPersistenceTests
 
     private static string TempDirectory()
     {
-        string dir = Path.Combine(Path.GetTempPath(), "eegdino-mlnet-" + Guid.NewGuid().ToString("N"));
+        string dir = TempFolder.Create("mlnet").Path;
         Directory.CreateDirectory(dir);
         return dir;
     }

@@ -12,7 +12,7 @@ public sealed class AllocatorTests
         Assert.IsTrue(EegDinoAllocator.ConfigureForThroughput(), "a second call returns the first call's result");
 
         float[] input = Fixtures.Input("tiny", out long[] shape);
-        using var encoder = EegDinoEncoder.Load(Fixtures.Weights("tiny"), new EegDinoEncoderOptions { Config = Fixtures.Config("tiny"), InputScale = 1f });
+        using var encoder = TinyEncoder.Load(inputScale: 1f);
         var (_, expected) = Fixtures.Io("tiny")["encoder_output.f64"];
         Assert.IsLessThanOrEqualTo(Fixtures.Tolerance, Fixtures.Nrmse(encoder.EncodeBatch(input, (int)shape[0], (int)shape[1]).Tokens, expected));
     }

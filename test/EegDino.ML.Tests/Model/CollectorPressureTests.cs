@@ -19,7 +19,7 @@ public sealed class CollectorPressureTests
     {
         float[] input = Fixtures.Input("tiny", out long[] shape);
         int channels = (int)shape[1];
-        using var encoder = EegDinoEncoder.Load(Fixtures.Weights("tiny"), new EegDinoEncoderOptions { Config = Fixtures.Config("tiny"), InputScale = 1f });
+        using var encoder = TinyEncoder.Load(inputScale: 1f);
         float[] expectedTokens = encoder.EncodeBatch(input, (int)shape[0], channels).Tokens;
         List<float[]> expectedScores = FineTuneAndScore();
 

@@ -25,7 +25,7 @@ public sealed class CustomConfigurationTests
         {
             foreach (var (_, p) in network.named_parameters()) p.normal_(0, 0.2);
         }
-        string path = Path.Combine(Path.GetTempPath(), $"eegdino-custom-{Guid.NewGuid():N}.safetensors");
+        string path = TempFolder.NewFile("custom", ".safetensors");
         SafetensorsWriter.Write(path, NetworkWeights.Extract(network), new Dictionary<string, string> { ["config"] = config.ToJson() });
         return path;
     }

@@ -8,7 +8,7 @@ public sealed class EncoderBehaviourTests
 
     [ClassInitialize]
     public static void Load(TestContext _) =>
-        _encoder = EegDinoEncoder.Load(Fixtures.Weights("tiny"), new EegDinoEncoderOptions { Config = Fixtures.Config("tiny") });
+        _encoder = TinyEncoder.Load();
 
     [ClassCleanup]
     public static void Unload() => _encoder.Dispose();
@@ -53,7 +53,7 @@ public sealed class EncoderBehaviourTests
     public void DefaultScaleIsMicrovoltsOverOneHundred()
     {
         float[] microvolts = Fixtures.Synthetic(3, 400);
-        using var unscaled = EegDinoEncoder.Load(Fixtures.Weights("tiny"), new EegDinoEncoderOptions { Config = Fixtures.Config("tiny"), InputScale = 1f });
+        using var unscaled = TinyEncoder.Load(inputScale: 1f);
         var a = _encoder.Encode(microvolts, 3);
         var b = unscaled.Encode(microvolts.Select(v => v * 0.01f).ToArray(), 3);
         Assert.AreEqual(0.01f, _encoder.Options.InputScale);

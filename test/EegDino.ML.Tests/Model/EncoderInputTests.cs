@@ -10,7 +10,7 @@ public sealed class EncoderInputTests
 
     [ClassInitialize]
     public static void Load(TestContext _) =>
-        _encoder = EegDinoEncoder.Load(Fixtures.Weights("tiny"), new EegDinoEncoderOptions { Config = Fixtures.Config("tiny") });
+        _encoder = TinyEncoder.Load();
 
     [ClassCleanup]
     public static void Unload() => _encoder.Dispose();
@@ -78,7 +78,7 @@ public sealed class EncoderInputTests
     [TestMethod]
     public void DisposedEncoderThrowsObjectDisposed()
     {
-        var encoder = EegDinoEncoder.Load(Fixtures.Weights("tiny"), new EegDinoEncoderOptions { Config = Fixtures.Config("tiny") });
+        var encoder = TinyEncoder.Load();
         encoder.Dispose();
         encoder.Dispose(); // twice is fine
         Assert.ThrowsExactly<ObjectDisposedException>(() => encoder.Encode(new float[200], 1));
@@ -88,17 +88,17 @@ public sealed class EncoderInputTests
     public void BadOptionsAreRefused()
     {
         Assert.ThrowsExactly<ArgumentOutOfRangeException>(() =>
-            EegDinoEncoder.Load(Fixtures.Weights("tiny"), new EegDinoEncoderOptions { Config = Fixtures.Config("tiny"), InputScale = float.NaN }));
+            TinyEncoder.Load(inputScale: float.NaN));
         Assert.ThrowsExactly<ArgumentException>(() =>
-            EegDinoEncoder.Load(Fixtures.Weights("tiny"), new EegDinoEncoderOptions { Config = Fixtures.Config("tiny"), Device = "tpu" }));
+            TinyEncoder.Load(device: "tpu"));
     }
 
     [TestMethod]
     public void CudaWithoutTheBackendIsAClearError()
     {
-        if (torch.cuda.is_available()) return; // the check below is about machines without CUDA, like CI
+        if (torch.cuda.is_available()) Assert.Inconclusive("CUDA is available on this machine; this test checks the error on machines without it (like CI).");
         var e = Assert.ThrowsExactly<EegDinoException>(() =>
-            EegDinoEncoder.Load(Fixtures.Weights("tiny"), new EegDinoEncoderOptions { Config = Fixtures.Config("tiny"), Device = "cuda" }));
+            TinyEncoder.Load(device: "cuda"));
         StringAssert.Contains(e.Message, "CUDA is not available");
     }
 }

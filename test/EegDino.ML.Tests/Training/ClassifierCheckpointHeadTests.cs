@@ -56,7 +56,7 @@ public sealed class ClassifierCheckpointHeadTests
     [TestMethod]
     public void HeadInTheOriginalFineTuningNamesLoadsToo()
     {
-        string dir = Path.Combine(Path.GetTempPath(), "eegdino-train-" + Guid.NewGuid().ToString("N"));
+        string dir = TempFolder.Create("train").Path;
         Directory.CreateDirectory(dir);
         try
         {
@@ -104,7 +104,7 @@ public sealed class ClassifierCheckpointHeadTests
     [TestMethod]
     public void CheckpointHeadRequiredButAbsentIsAClearError()
     {
-        string dir = Path.Combine(Path.GetTempPath(), "eegdino-train-" + Guid.NewGuid().ToString("N"));
+        string dir = TempFolder.Create("train").Path;
         Directory.CreateDirectory(dir);
         try
         {

@@ -65,7 +65,7 @@ public sealed class ClassifierPersistenceTests
     [TestMethod]
     public void LoadsInAFreshProcessWithIdenticalScores()
     {
-        string dir = Path.Combine(Path.GetTempPath(), "eegdino-train-" + Guid.NewGuid().ToString("N"));
+        string dir = TempFolder.Create("train").Path;
         Directory.CreateDirectory(dir);
         try
         {
@@ -101,7 +101,7 @@ public sealed class ClassifierPersistenceTests
 
         using var weights = new MemoryStream();
         model.Model.SaveWeights(weights);
-        string path = Path.Combine(Path.GetTempPath(), "eegdino-train-" + Guid.NewGuid().ToString("N") + ".safetensors");
+        string path = TempFolder.NewFile("train", ".safetensors");
         File.WriteAllBytes(path, weights.ToArray());
         try
         {

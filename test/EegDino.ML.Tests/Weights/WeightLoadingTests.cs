@@ -8,12 +8,7 @@ public sealed class WeightLoadingTests
 {
     public TestContext TestContext { get; set; } = null!;
 
-    private string TempFolder()
-    {
-        string folder = Path.Combine(Path.GetTempPath(), "eegdino-tests", Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(folder);
-        return folder;
-    }
+    private static string TempFolder() => Tests.TempFolder.Create("weights").Path;
 
     private static Dictionary<string, WeightTensor> TinyTensors() => SafetensorsReader.Read(Fixtures.Weights("tiny")).Tensors;
 
@@ -115,7 +110,7 @@ public sealed class WeightLoadingTests
     [TestMethod]
     public void SavedWeightsLoadBackToTheSameOutputs()
     {
-        using var encoder = EegDinoEncoder.Load(Fixtures.Weights("tiny"), new EegDinoEncoderOptions { Config = Fixtures.Config("tiny") });
+        using var encoder = TinyEncoder.Load();
         using var stream = new MemoryStream();
         encoder.SaveWeights(stream);
         stream.Position = 0;
@@ -129,7 +124,7 @@ public sealed class WeightLoadingTests
     [TestMethod]
     public void ClassifierGivesTheFixtureLogitsAndProbabilities()
     {
-        using var classifier = EegDinoClassifier.Load(Fixtures.Weights("tiny"), new EegDinoEncoderOptions { Config = Fixtures.Config("tiny"), InputScale = 1f });
+        using var classifier = TinyEncoder.LoadClassifier(inputScale: 1f);
         float[] input = Fixtures.Input("tiny", out long[] shape);
         float[] logits = classifier.PredictLogits(input, (int)shape[0], (int)shape[1]);
         Assert.AreEqual(3, classifier.NumberOfClasses);

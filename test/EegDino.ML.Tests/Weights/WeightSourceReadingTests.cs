@@ -28,7 +28,7 @@ public sealed class WeightSourceReadingTests
         byte[] zip = CheckpointTestFiles.Archive(
             PickleWriter.StateDict("module.student.global_tokens", 4, 0, [1, 1, 4], [4, 4, 1]),
             CheckpointTestFiles.Floats(1, 2, 3, 4));
-        string path = Path.Combine(Path.GetTempPath(), $"eegdino-student-only-{Guid.NewGuid():N}.pt");
+        string path = TempFolder.NewFile("student-only", ".pt");
         File.WriteAllBytes(path, zip);
         try
         {
