@@ -1,5 +1,7 @@
 using EegDino.ML.Samples.Cli;
 
+using EegDino.ML.Tests.Eeg;
+
 namespace EegDino.ML.Tests.Samples;
 
 /// <summary>

@@ -11,7 +11,7 @@ internal sealed class ParsedOnly(CommandSettings settings) : Exception("parsed")
 }
 
 /// <summary>
-/// Runs the <c>eegdino</c> app in-process: <see cref="Run"/> as the executable does (deprecated
+/// Runs the <c>eegdino</c> app in-process: <see cref="Run(string[])"/> as the executable does (deprecated
 /// spellings, error lines, exit codes) with stdout and stderr captured, and <see cref="Parse{T}"/>
 /// through Spectre.Console.Cli's <see cref="CommandAppTester"/>, stopping before the command runs.
 /// Console redirection is process-wide: the suite runs serially (TestSupport/SerialExecution.cs).

@@ -13,10 +13,21 @@ public sealed class ParquetEmbeddingWriterTests
         $"rec{i % 3}.edf", i * 2.5, i % 2 == 0 ? "open" : "closed, \"quoted\"", CrossesGap: i % 5 == 0,
         FlatChannels: i % 7 == 0 ? "Fp1;O2" : "", SaturatedChannels: "", Embedding: Enumerable.Range(0, dim).Select(d => i * 1000f + d + 0.25f).ToArray())).ToList();
 
+    private static async Task<Array> ReadColumn(ParquetRowGroupReader group, DataField field)
+    {
+        int n = checked((int)group.RowCount);
+        if (field.ClrType == typeof(string) || field.ClrType == typeof(ReadOnlyMemory<char>)) { var v = new string?[n]; await group.ReadAsync(field, v.AsMemory()); return v; }
+        if (field.ClrType == typeof(double)) { var v = new double[n]; await group.ReadAsync<double>(field, v.AsMemory()); return v; }
+        if (field.ClrType == typeof(bool)) { var v = new bool[n]; await group.ReadAsync<bool>(field, v.AsMemory()); return v; }
+        if (field.ClrType == typeof(float)) { var v = new float[n]; await group.ReadAsync<float>(field, v.AsMemory()); return v; }
+        throw new AssertFailedException($"column {field.Name} has type {field.ClrType}");
+    }
+
+    /// <summary>Every column of every row group, in schema order, values boxed.</summary>
     private static async Task<Dictionary<string, Array>> ReadAll(string path)
     {
         using var stream = File.OpenRead(path);
-        using ParquetReader reader = await ParquetReader.CreateAsync(stream);
+        await using ParquetReader reader = await ParquetReader.CreateAsync(stream);
         var columns = new Dictionary<string, List<object?>>(StringComparer.Ordinal);
         DataField[] fields = reader.Schema.GetDataFields();
         for (int g = 0; g < reader.RowGroupCount; g++)
@@ -24,9 +35,8 @@ public sealed class ParquetEmbeddingWriterTests
             using ParquetRowGroupReader group = reader.OpenRowGroupReader(g);
             foreach (DataField field in fields)
             {
-                var column = await group.ReadColumnAsync(field);
                 if (!columns.TryGetValue(field.Name, out var values)) columns[field.Name] = values = [];
-                foreach (object? v in column.Data) values.Add(v);
+                foreach (object? v in await ReadColumn(group, field)) values.Add(v);
             }
         }
         return columns.ToDictionary(c => c.Key, c => (Array)c.Value.ToArray());
@@ -65,14 +75,16 @@ public sealed class ParquetEmbeddingWriterTests
     {
         using var folder = TempFolder.Create("parquet");
         string path = folder.File("large.parquet");
-        const int dim = 1024; // 8 M values per row group: 8192 rows each
-        var rows = Rows(9000, dim);
+        const int dim = 1024; // rows are buffered until they hold 8 M values: the first group is written at 9000 rows, the rest on dispose
+        var rows = Rows(12_000, dim);
         using (var writer = new ParquetEmbeddingWriter(path, dim))
             for (int start = 0; start < rows.Count; start += 1000) writer.WriteRows(rows.Skip(start).Take(1000).ToList());
 
         using (var stream = File.OpenRead(path))
-        using (ParquetReader reader = await ParquetReader.CreateAsync(stream))
+        {
+            await using ParquetReader reader = await ParquetReader.CreateAsync(stream);
             Assert.AreEqual(2, reader.RowGroupCount);
+        }
         var table = await ReadAll(path);
         Assert.HasCount(rows.Count, table["recording"]);
         Assert.AreEqual(rows[^1].Embedding[dim - 1], (float)table[$"emb_{dim - 1}"].GetValue(rows.Count - 1)!);
