@@ -137,7 +137,8 @@ internal sealed class TrainClassifierCommand : Command<TrainClassifierCommand.Se
         var watch = Stopwatch.StartNew();
         EegDinoClassificationTransformer trained = CliProgress.Run("epochs", settings.Epochs, progress =>
         {
-            // The trainer reports each epoch; an interrupt ends the training after the current one.
+            // The trainer reports each epoch; an interrupt ends the training after the current one
+            // (MLContext's own cancellation is not public API).
             options.EpochCompleted = e =>
             {
                 progress.Advance(1, e.ToString());

@@ -155,9 +155,6 @@ internal static class ClassifierTrainingLoop
             _reporting = reporting;
             _log = reporting.Log;
             int layers = network.Config.NumberOfLayers;
-            if (options.Mode == EegDinoTrainingMode.FineTuneLastLayers && options.NumberOfFineTunedLayers > layers)
-                throw new ArgumentOutOfRangeException(nameof(options.NumberOfFineTunedLayers), options.NumberOfFineTunedLayers,
-                    $"NumberOfFineTunedLayers is {options.NumberOfFineTunedLayers}, but the model has {layers} transformer layers: 1 to {layers} can be fine-tuned (FineTuneAll trains every layer).");
             _firstTrainableLayer = options.Mode switch
             {
                 EegDinoTrainingMode.HeadOnly => layers,

@@ -119,7 +119,7 @@ public sealed class CliErrorTests
         var result = CliHarness.Run("train-classifier", "--model", Fixtures.Weights("small"),
             "--class", $"open={EdfTestWriter.TestData("S001R01.edf")}", "--class", $"closed={EdfTestWriter.TestData("S001R02.edf")}",
             "--window-seconds", "2", "--stride-seconds", "4", "--mode", "last:13", "--epochs", "1");
-        AssertOneLine(result, ExitCodes.Usage, "--mode is 'last:13'", "12 transformer layers");
+        AssertOneLine(result, ExitCodes.Usage, "--mode is 'last:13'", "the model has 12 layers");
     }
 
     [TestMethod]
