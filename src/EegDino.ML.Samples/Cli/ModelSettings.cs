@@ -46,14 +46,14 @@ internal abstract class ModelSettings : CommandSettings
         ModelRequired && string.IsNullOrWhiteSpace(Model) ? ValidationResult.Error("--model is required: a model file or folder.") : null,
         float.IsFinite(Scale) && Scale != 0 ? null : ValidationResult.Error($"--scale is {Scale}; a finite, non-zero factor was expected (0.01 for microvolts)."),
         OptionValues.Device(Device),
-        Source is "student" or "teacher" ? null : ValidationResult.Error($"--source is '{Source}'; student or teacher was expected."),
+        OptionValues.Source(Source),
         OptionValues.Precision("--precision", Precision),
         ValidateCommand());
 
     /// <summary>The command's own checks, after the model options'; null when all is well.</summary>
     protected virtual ValidationResult? ValidateCommand() => null;
 
-    public EegDinoWeightSource WeightSource => Source == "teacher" ? EegDinoWeightSource.Teacher : EegDinoWeightSource.Student;
+    public EegDinoWeightSource WeightSource => OptionValues.WeightSource(Source);
 
     public EegDinoPrecision ComputePrecision => OptionValues.ParsePrecision(Precision)!.Value;
 

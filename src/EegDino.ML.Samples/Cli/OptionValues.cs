@@ -44,6 +44,13 @@ internal static partial class OptionValues
     [GeneratedRegex(@"^(cpu|mps|cuda(:[0-9]+)?)$")]
     private static partial Regex DevicePattern();
 
+    /// <summary><c>student</c> or <c>teacher</c>: the encoder of a DINO training checkpoint.</summary>
+    public static ValidationResult? Source(string value) => value is "student" or "teacher"
+        ? null : ValidationResult.Error($"--source is '{value}'; student or teacher was expected.");
+
+    /// <summary>The weight source named by a checked <c>--source</c> value.</summary>
+    public static EegDinoWeightSource WeightSource(string value) => value == "teacher" ? EegDinoWeightSource.Teacher : EegDinoWeightSource.Student;
+
     /// <summary>A window length or stride: finite, at least one sample at 200 Hz, at most a day.</summary>
     public static ValidationResult? Seconds(string option, double value) =>
         double.IsFinite(value) && value >= 1 / ModelSamplesPerSecond && value <= MaximumSeconds ? null : ValidationResult.Error(

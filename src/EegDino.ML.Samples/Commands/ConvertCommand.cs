@@ -37,7 +37,7 @@ internal sealed class ConvertCommand : Command<ConvertCommand.Settings>
 
         public override ValidationResult Validate() => OptionValues.First(
             string.IsNullOrWhiteSpace(Output) ? ValidationResult.Error("--output is required: the safetensors file to write.") : null,
-            Source is "student" or "teacher" ? null : ValidationResult.Error($"--source is '{Source}'; student or teacher was expected."),
+            OptionValues.Source(Source),
             Storage(DType) is null ? ValidationResult.Error($"--dtype is '{DType}'; f32, f16 or bf16 was expected.") : null);
     }
 
@@ -54,7 +54,7 @@ internal sealed class ConvertCommand : Command<ConvertCommand.Settings>
         string output = settings.Output!;
         OutputPaths.EnsureNotAnInput("--output", output, settings.Input);
         EegDinoConfig? config = settings.Config is null ? null : EegDinoConfig.FromJson(File.ReadAllText(settings.Config));
-        var source = settings.Source == "teacher" ? EegDinoWeightSource.Teacher : EegDinoWeightSource.Student;
+        var source = OptionValues.WeightSource(settings.Source);
         EegDinoCheckpointInfo written = EegDinoCheckpoint.Convert(settings.Input, output, source, Storage(settings.DType)!.Value, config);
         Console.WriteLine($"{settings.Input} ({settings.Source}): {written.Config}; {(written.HasHead ? "with a" : "no")} head");
         Console.WriteLine($"wrote {output}: {written.Tensors.Count} tensors, {written.Tensors.Sum(t => t.ValueCount)} values as {settings.DType} (read back and checked)");

@@ -23,13 +23,12 @@ internal sealed class InspectCommand : Command<InspectCommand.Settings>
         [Description("List every tensor with its dtype and shape.")]
         public bool Tensors { get; init; }
 
-        public override ValidationResult Validate() => Source is "student" or "teacher"
-            ? ValidationResult.Success() : ValidationResult.Error($"--source is '{Source}'; student or teacher was expected.");
+        public override ValidationResult Validate() => OptionValues.First(OptionValues.Source(Source));
     }
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
-        var source = settings.Source == "teacher" ? EegDinoWeightSource.Teacher : EegDinoWeightSource.Student;
+        var source = OptionValues.WeightSource(settings.Source);
         string path = settings.File;
         EegDinoCheckpointInfo info = EegDinoCheckpoint.Inspect(path, source);
         Console.WriteLine($"file:     {path}");

@@ -14,21 +14,11 @@ namespace EegDino.ML.Samples.Commands;
 /// </summary>
 internal sealed class MLNetBenchCommand : Command<MLNetBenchCommand.Settings>
 {
-    public sealed class Settings : ModelSettings
+    public sealed class Settings : SyntheticSignalSettings
     {
         [CommandOption("--memory-model <PATH>")]
         [Description("Model for the memory run (default: --model); rows are streamed, never held.")]
         public string? MemoryModel { get; init; }
-
-        [CommandOption("--channels <N>")]
-        [Description("Channels per row.")]
-        [DefaultValue(19)]
-        public int Channels { get; init; }
-
-        [CommandOption("--samples <N>")]
-        [Description("Samples per channel (at 200 Hz).")]
-        [DefaultValue(2000)]
-        public int Samples { get; init; }
 
         [CommandOption("--rows <N>")]
         [Description("Rows of the overhead run.")]
@@ -50,8 +40,7 @@ internal sealed class MLNetBenchCommand : Command<MLNetBenchCommand.Settings>
         [DefaultValue(64)]
         public int CacheRows { get; init; }
 
-        protected override ValidationResult? ValidateCommand() => OptionValues.First(
-            OptionValues.AtLeast("--channels", Channels, 1), OptionValues.AtLeast("--samples", Samples, 1),
+        protected override ValidationResult? ValidateSample() => OptionValues.First(
             OptionValues.AtLeast("--rows", Rows, 1), OptionValues.AtLeast("--batch-size", BatchSize, 1),
             OptionValues.AtLeast("--memory-rows", MemoryRows, 10), OptionValues.AtLeast("--cache-rows", CacheRows, 2));
     }

@@ -15,18 +15,8 @@ namespace EegDino.ML.Samples.Commands;
 internal sealed class MLNetTrainersCommand : Command<MLNetTrainersCommand.Settings>
 {
     /// <summary>Synthetic 3-class windows (10 Hz alpha, 20 Hz beta, 6 Hz theta plus noise), microvolts at 200 Hz.</summary>
-    public sealed class Settings : ModelSettings
+    public sealed class Settings : SyntheticSignalSettings
     {
-        [CommandOption("--channels <N>")]
-        [Description("Channels per synthetic window.")]
-        [DefaultValue(19)]
-        public int Channels { get; init; }
-
-        [CommandOption("--samples <N>")]
-        [Description("Samples per channel (at 200 Hz).")]
-        [DefaultValue(2000)]
-        public int Samples { get; init; }
-
         [CommandOption("--rows <N>")]
         [Description("Synthetic windows (3 classes: 10 Hz alpha, 20 Hz beta, 6 Hz theta plus noise).")]
         [DefaultValue(60)]
@@ -41,8 +31,7 @@ internal sealed class MLNetTrainersCommand : Command<MLNetTrainersCommand.Settin
         [Description("Save the best pipeline as an ML.NET model zip (the weights inside).")]
         public string? Output { get; init; }
 
-        protected override ValidationResult? ValidateCommand() => OptionValues.First(
-            OptionValues.AtLeast("--channels", Channels, 1), OptionValues.AtLeast("--samples", Samples, 1),
+        protected override ValidationResult? ValidateSample() => OptionValues.First(
             OptionValues.AtLeast("--rows", Rows, 6), OptionValues.AtLeast("--folds", Folds, 2));
     }
 
