@@ -60,13 +60,20 @@ internal abstract class ModelSettings : CommandSettings
     /// <summary>The architecture read from <c>--config</c>, or null when it is not given.</summary>
     public EegDinoConfig? LoadConfig() => Config is null ? null : EegDinoConfig.FromJson(File.ReadAllText(Config));
 
-    /// <summary>The options for <see cref="EegDinoEncoder.Load(string, EegDinoEncoderOptions?)"/>.</summary>
-    public EegDinoEncoderOptions ToEncoderOptions() => new()
+    /// <summary>
+    /// The library's shared model options (<see cref="EegDinoModelOptions"/>) these settings stand
+    /// for, taken as they are by the encoder, the ML.NET transform and the trainer.
+    /// </summary>
+    public EegDinoModelOptions ToModelOptions(string? modelPath = null) => new()
     {
+        ModelPath = modelPath ?? Model,
         InputScale = Scale,
         Device = Device,
         WeightSource = WeightSource,
         Config = LoadConfig(),
         Precision = ComputePrecision,
     };
+
+    /// <summary>The options for <see cref="EegDinoEncoder.Load(string, EegDinoEncoderOptions?)"/>.</summary>
+    public EegDinoEncoderOptions ToEncoderOptions() => new() { Model = ToModelOptions() };
 }

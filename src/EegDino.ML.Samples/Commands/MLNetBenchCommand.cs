@@ -60,14 +60,9 @@ internal sealed class MLNetBenchCommand : Command<MLNetBenchCommand.Settings>
         EegDinoEncoderOptions encoderOptions = settings.ToEncoderOptions();
         EegDinoEmbeddingOptions EmbeddingOptions(string path) => new()
         {
-            ModelPath = path,
+            Model = settings.ToModelOptions(path),
             NumberOfChannels = channels,
             BatchSize = batch,
-            InputScale = encoderOptions.InputScale,
-            Device = encoderOptions.Device,
-            WeightSource = encoderOptions.WeightSource,
-            Config = encoderOptions.Config,
-            Precision = encoderOptions.Precision,
         };
 
         var ml = new MLContext(seed: 1);

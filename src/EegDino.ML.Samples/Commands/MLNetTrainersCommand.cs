@@ -37,10 +37,8 @@ internal sealed class MLNetTrainersCommand : Command<MLNetTrainersCommand.Settin
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
-        string modelPath = settings.Model!;
         int channels = settings.Channels, samples = settings.Samples, rows = settings.Rows, folds = settings.Folds;
         string? save = settings.Output;
-        EegDinoEncoderOptions encoderOptions = settings.ToEncoderOptions();
 
         // A DataFrame: one float column per sample (channel-major), and a label.
         var random = new Random(1);
@@ -67,13 +65,8 @@ internal sealed class MLNetTrainersCommand : Command<MLNetTrainersCommand.Settin
         var embedding = ml.Transforms.Concatenate("Signal", sampleColumns)
             .Append(ml.Transforms.EegDinoEmbed(new EegDinoEmbeddingOptions
             {
-                ModelPath = modelPath,
+                Model = settings.ToModelOptions(),
                 NumberOfChannels = channels,
-                InputScale = encoderOptions.InputScale,
-                Device = encoderOptions.Device,
-                WeightSource = encoderOptions.WeightSource,
-                Config = encoderOptions.Config,
-                Precision = encoderOptions.Precision,
             }))
             .Append(ml.Transforms.Conversion.MapValueToKey("Label"))
             .Append(ml.Transforms.NormalizeMeanVariance("Embedding"));

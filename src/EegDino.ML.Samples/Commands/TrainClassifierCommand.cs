@@ -103,17 +103,11 @@ internal sealed class TrainClassifierCommand : Command<TrainClassifierCommand.Se
         if (settings.Output is not null) OutputPaths.EnsureNotAnInput("--output", settings.Output, [.. classes.Select(c => c.Path), settings.Model!]);
         WindowFit.EnsureSomeRecordingFits("--window-seconds", settings.WindowSeconds, classes.Select(c => c.Path));
         var (mode, layers) = settings.ParsedMode!.Value;
-        var encoderOptions = settings.ToEncoderOptions();
 
         var options = new EegDinoClassifierTrainer.Options
         {
-            ModelPath = settings.Model,
+            Model = settings.ToModelOptions(),
             NumberOfChannels = 19,
-            InputScale = encoderOptions.InputScale,
-            Device = encoderOptions.Device,
-            WeightSource = encoderOptions.WeightSource,
-            Config = encoderOptions.Config,
-            Precision = encoderOptions.Precision,
             Mode = mode,
             NumberOfEpochs = settings.Epochs,
             BatchSize = settings.BatchSize,
