@@ -52,7 +52,7 @@ internal sealed class ConvertCommand : Command<ConvertCommand.Settings>
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
         string output = settings.Output!;
-        OutputPaths.EnsureNotAnInput("--output", output, settings.Input);
+        OutputGuard.EnsureNotAnInput("--output", output, settings.Input);
         EegDinoConfig? config = settings.Config is null ? null : EegDinoConfig.FromJson(File.ReadAllText(settings.Config));
         var source = OptionValues.WeightSource(settings.Source);
         EegDinoCheckpointInfo written = EegDinoCheckpoint.Convert(settings.Input, output, source, Storage(settings.DType)!.Value, config);

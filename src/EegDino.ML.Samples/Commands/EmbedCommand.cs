@@ -88,7 +88,7 @@ internal sealed class EmbedCommand : Command<EmbedCommand.Settings>
 
         IReadOnlyList<EegRecordingSource> inputs = EegEmbeddingJob.FindRecordings(settings.Inputs);
         if (inputs.Count == 0) throw new UsageException($"no .edf or .bdf files were found in {string.Join(", ", settings.Inputs)}.");
-        OutputPaths.EnsureNotAnInput("--output", output, inputs.Select(i => i.Path));
+        OutputGuard.EnsureNotAnInput("--output", output, inputs.Select(i => i.Path));
         WindowFit.EnsureSomeRecordingFits("--window-seconds", windowSeconds, inputs.Select(i => i.Path));
 
         var modelInfo = new FileInfo(model);

@@ -37,7 +37,7 @@ internal sealed class EncodeCommand : Command<EncodeCommand.Settings>
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
         string input = settings.Input!, output = settings.Output!;
-        OutputPaths.EnsureNotAnInput("--output", output, input, settings.Model!);
+        OutputGuard.EnsureNotAnInput("--output", output, input, settings.Model!);
         var (tensors, _) = SafetensorsFile.Read(input);
         if (!tensors.TryGetValue("input", out var signal))
             throw new UsageException($"--input {input} holds no tensor named 'input' (it has: {string.Join(", ", tensors.Keys)}).");

@@ -42,7 +42,7 @@ internal sealed class PreprocessCommand : Command<PreprocessCommand.Settings>
         bool noResample = settings.NoResample;
         bool present = settings.UsePresentChannels;
         string path = settings.File;
-        OutputPaths.EnsureNotAnInput("--output", output, path);
+        OutputGuard.EnsureNotAnInput("--output", output, path);
         var ci = CultureInfo.InvariantCulture;
 
         using EdfReader reader = EdfReader.Open(path);

@@ -100,7 +100,7 @@ internal sealed class TrainClassifierCommand : Command<TrainClassifierCommand.Se
     {
         var ci = CultureInfo.InvariantCulture;
         var classes = settings.Classes.Select(spec => new EegRecordingSource(spec[(spec.IndexOf('=') + 1)..], spec[..spec.IndexOf('=')])).ToList();
-        if (settings.Output is not null) OutputPaths.EnsureNotAnInput("--output", settings.Output, [.. classes.Select(c => c.Path), settings.Model!]);
+        if (settings.Output is not null) OutputGuard.EnsureNotAnInput("--output", settings.Output, [.. classes.Select(c => c.Path), settings.Model!]);
         WindowFit.EnsureSomeRecordingFits("--window-seconds", settings.WindowSeconds, classes.Select(c => c.Path));
         var (mode, layers) = settings.ParsedMode!.Value;
 

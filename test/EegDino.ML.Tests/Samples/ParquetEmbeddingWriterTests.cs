@@ -1,4 +1,4 @@
-using EegDino.ML.Eeg;
+using EegDino.ML.Corpus;
 using EegDino.ML.Samples.Embedding;
 using Parquet;
 using Parquet.Schema;

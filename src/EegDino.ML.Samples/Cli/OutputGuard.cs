@@ -1,7 +1,7 @@
 namespace EegDino.ML.Samples.Cli;
 
 /// <summary>Guards against an output that would overwrite an input (also through a symbolic link).</summary>
-internal static class OutputPaths
+internal static class OutputGuard
 {
     /// <summary>Throws a <see cref="UsageException"/> naming the option when <paramref name="output"/> is one of <paramref name="inputs"/>.</summary>
     public static void EnsureNotAnInput(string option, string output, params IEnumerable<string> inputs)
