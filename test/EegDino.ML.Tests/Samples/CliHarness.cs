@@ -56,11 +56,18 @@ internal static class CliHarness
         return tester;
     }
 
-    /// <summary>The settings <paramref name="args"/> parse to (deprecated spellings rewritten first); the command does not run.</summary>
+    /// <summary>The settings <paramref name="args"/> parse to (deprecated spellings rewritten first); the command does not run. A parse or validation error is thrown as it is.</summary>
     public static T Parse<T>(params string[] args) where T : CommandSettings
     {
         string[] rewritten = DeprecatedOptions.Rewrite(args, TextWriter.Null);
-        var failure = Tester(stopBeforeRunning: true).RunAndCatch<ParsedOnly>(rewritten);
-        return (T)((ParsedOnly)failure.Exception).Settings;
+        try
+        {
+            Tester(stopBeforeRunning: true).Run(rewritten);
+        }
+        catch (ParsedOnly parsed)
+        {
+            return (T)parsed.Settings;
+        }
+        throw new AssertFailedException($"eegdino {string.Join(' ', args)} ran instead of stopping before the command.");
     }
 }
