@@ -21,7 +21,7 @@ internal abstract class ModelSettings : CommandSettings
     public float Scale { get; init; }
 
     [CommandOption("--device <DEVICE>")]
-    [Description("cpu, cuda, cuda:N or mps (CUDA needs the TorchSharp CUDA backend in the app).")]
+    [Description("cpu, cuda, cuda:N, cuda:auto (the scheduler's GPU for this process) or mps (CUDA needs the TorchSharp CUDA backend in the app).")]
     [DefaultValue("cpu")]
     public string Device { get; init; } = "cpu";
 

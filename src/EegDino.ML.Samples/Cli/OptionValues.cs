@@ -37,11 +37,11 @@ internal static partial class OptionValues
     public static ValidationResult? Precision(string option, string value) => ParsePrecision(value) is null
         ? ValidationResult.Error($"{option} is '{value}'; one of {PrecisionNames} was expected.") : null;
 
-    /// <summary><c>cpu</c>, <c>cuda</c>, <c>cuda:N</c> or <c>mps</c> (the devices the library accepts).</summary>
+    /// <summary><c>cpu</c>, <c>cuda</c>, <c>cuda:N</c>, <c>cuda:auto</c> or <c>mps</c> (the devices the library accepts).</summary>
     public static ValidationResult? Device(string value) => DevicePattern().IsMatch(value.Trim().ToLowerInvariant())
-        ? null : ValidationResult.Error($"--device is '{value}'; cpu, cuda, cuda:N or mps was expected.");
+        ? null : ValidationResult.Error($"--device is '{value}'; cpu, cuda, cuda:N, cuda:auto or mps was expected.");
 
-    [GeneratedRegex(@"^(cpu|mps|cuda(:[0-9]+)?)$")]
+    [GeneratedRegex(@"^(cpu|mps|cuda(:([0-9]+|auto))?)$")]
     private static partial Regex DevicePattern();
 
     /// <summary><c>student</c> or <c>teacher</c>: the encoder of a DINO training checkpoint.</summary>

@@ -35,7 +35,7 @@ internal sealed class BenchCommand : Command<BenchCommand.Settings>
         public string Precision { get; init; } = "fp32";
 
         [CommandOption("--device <DEVICE>")]
-        [Description("cpu, cuda or cuda:N. On CUDA the peaks are fp32 (TF32 off), tf32 and bf16 on 8192^3 matmuls, and timing is synchronised.")]
+        [Description("cpu, cuda or cuda:N (a named device: the peaks are measured on it). On CUDA the peaks are fp32 (TF32 off), tf32 and bf16 on 8192^3 matmuls, and timing is synchronised.")]
         [DefaultValue("cpu")]
         public string Device { get; init; } = "cpu";
 
@@ -81,6 +81,8 @@ internal sealed class BenchCommand : Command<BenchCommand.Settings>
                 precisions.Length == 0 ? ValidationResult.Error($"--precision is empty; one or more of {OptionValues.PrecisionNames} was expected.") : null,
                 precisions.Select(p => OptionValues.Precision("--precision", p)).FirstOrDefault(e => e is not null),
                 OptionValues.Device(Device),
+                Device.Trim().ToLowerInvariant() is "cpu" || Device.Trim().StartsWith("cuda", StringComparison.OrdinalIgnoreCase) && !Device.Contains("auto", StringComparison.OrdinalIgnoreCase)
+                    ? null : ValidationResult.Error($"--device is '{Device}'; the bench measures on cpu, cuda or cuda:N."),
                 OptionValues.AtLeast("--repeats", Repeats, 1),
                 OptionValues.Finite("--seconds", Seconds, positive: true),
                 OptionValues.AtLeast("--threads", Threads, 0));
