@@ -34,7 +34,10 @@ internal static partial class EegDinoCli
         config.AddCommand<EmbedCommand>("embed")
             .WithDescription("Embed every window of EDF/BDF recordings (files or folders) into a Parquet or CSV table; resumable.")
             .WithExample("embed", "recordings/", "--model", "model.safetensors", "--output", "embeddings.parquet")
-            .WithExample("embed", "a.edf", "b.edf", "--model", "model.safetensors", "--output", "emb.csv", "--window-seconds", "4", "--stride-seconds", "2");
+            .WithExample("embed", "a.edf", "b.edf", "--model", "model.safetensors", "--output", "emb.csv", "--window-seconds", "4", "--stride-seconds", "2")
+            .WithExample("embed", "corpus/", "--model", "model.safetensors", "--output", "dataset/", "--shard", "auto")
+            .WithExample("embed", "--verify", "dataset/")
+            .WithExample("embed", "--merge", "dataset/", "--output", "all.parquet");
         config.AddCommand<InfoCommand>("info")
             .WithDescription("Show an EDF/EDF+/BDF file: header, channels, annotations, montage mapping.")
             .WithExample("info", "recording.edf")

@@ -19,7 +19,7 @@ internal sealed class EmbedCommand : Command<EmbedCommand.Settings>
 {
     public sealed class Settings : ModelSettings
     {
-        [CommandArgument(0, "<FILES-OR-FOLDERS>")]
+        [CommandArgument(0, "[FILES-OR-FOLDERS]")]
         [Description(".edf/.bdf files, or folders searched recursively for them.")]
         public string[] Inputs { get; init; } = [];
 
@@ -58,17 +58,41 @@ internal sealed class EmbedCommand : Command<EmbedCommand.Settings>
         [Description("Keep the per-recording part files after a complete run.")]
         public bool KeepParts { get; init; }
 
+        [CommandOption("--shard <K/N>")]
+        [Description("Embed only shard K of N (K from 0), or auto: from a Slurm array (SLURM_ARRAY_TASK_ID) or a Kubernetes Indexed Job (JOB_COMPLETION_INDEX, with --shards). --output is then a dataset folder that receives part-KKKKK-of-NNNNN.parquet (docs/scale-out.md).")]
+        public string? Shard { get; init; }
+
+        [CommandOption("--shards <N>")]
+        [Description("The shard count for --shard auto: needed under Kubernetes (its variables do not carry it); under Slurm it makes the task id the shard, so a single task can be resubmitted (sbatch --array=1).")]
+        public int? Shards { get; init; }
+
+        [CommandOption("--verify <DIR>")]
+        [Description("Check a dataset folder of shards (all parts there, same settings, no recording twice) and write its _manifest.json; needs no model.")]
+        public string? Verify { get; init; }
+
+        [CommandOption("--merge <DIR>")]
+        [Description("Write the verified dataset folder's parts as one table to --output; needs no model.")]
+        public string? Merge { get; init; }
+
         [CommandOption("--measure")]
         [Description("Also time the bare encoder on the same windows pre-loaded in memory and print both throughputs in hours of EEG per hour (needs a fresh OUT; holds all windows in memory).")]
         public bool Measure { get; init; }
 
         public double Stride => StrideSeconds ?? WindowSeconds;
 
-        public string TableFormat => Format ?? (Output?.EndsWith(".csv", StringComparison.OrdinalIgnoreCase) == true ? "csv" : "parquet");
+        public string TableFormat => Format ?? (Shard is null && Output?.EndsWith(".csv", StringComparison.OrdinalIgnoreCase) == true ? "csv" : "parquet");
+
+        /// <summary>--verify and --merge work on a finished dataset: no model, no recordings.</summary>
+        protected override bool ModelRequired => Verify is null && Merge is null;
 
         protected override ValidationResult? ValidateCommand() => OptionValues.First(
-            Inputs.Length == 0 ? ValidationResult.Error("no FILES-OR-FOLDERS were given.") : null,
-            string.IsNullOrWhiteSpace(Output) ? ValidationResult.Error("--output is required: the table to write.") : null,
+            Verify is not null && (Merge is not null || Inputs.Length > 0) ? ValidationResult.Error("--verify DIR takes no FILES-OR-FOLDERS and no --merge.") : null,
+            Merge is not null && Inputs.Length > 0 ? ValidationResult.Error("--merge DIR --output FILE takes no FILES-OR-FOLDERS.") : null,
+            Verify is null && Merge is null && Inputs.Length == 0 ? ValidationResult.Error("no FILES-OR-FOLDERS were given.") : null,
+            Verify is null && string.IsNullOrWhiteSpace(Output) ? ValidationResult.Error("--output is required: the table (or, with --shard, the dataset folder) to write.") : null,
+            Shards is < 1 or > EmbeddingShard.MaxShards ? ValidationResult.Error($"--shards is {Shards}; 1 to {EmbeddingShard.MaxShards} was expected.") : null,
+            Shards is not null && Shard is null ? ValidationResult.Error("--shards N goes with --shard auto.") : null,
+            ShardErrorOf(this),
             TableFormat is "parquet" or "csv" ? null : ValidationResult.Error($"--format is '{Format}'; parquet or csv was expected."),
             OptionValues.Seconds("--window-seconds", WindowSeconds),
             OptionValues.Seconds("--stride-seconds", Stride),
@@ -78,8 +102,18 @@ internal sealed class EmbedCommand : Command<EmbedCommand.Settings>
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
+        if (settings.Verify is { } folder) return VerifyDataset(folder);
+        if (settings.Merge is { } dataset) return MergeDataset(dataset, settings.Output!, settings.Format);
+        EmbeddingShard? shard = settings.Shard is null ? null : EmbeddingShard.Parse(settings.Shard, settings.Shards);
         string model = settings.Model!;
         string output = settings.Output!;
+        if (shard is not null)
+        {
+            // A dataset folder: this shard's part, log, lock and parts beside the other shards'.
+            if (File.Exists(output)) throw new UsageException($"--output is '{output}', a file; with --shard it names the dataset folder.");
+            Directory.CreateDirectory(output);
+            output = Path.Combine(output, shard.PartFileName(settings.TableFormat));
+        }
         string format = settings.TableFormat;
         double windowSeconds = settings.WindowSeconds, strideSeconds = settings.Stride;
         int batchSize = settings.BatchSize;
@@ -88,6 +122,7 @@ internal sealed class EmbedCommand : Command<EmbedCommand.Settings>
 
         IReadOnlyList<EegRecordingSource> inputs = EegEmbeddingJob.FindRecordings(settings.Inputs);
         if (inputs.Count == 0) throw new UsageException($"no .edf or .bdf files were found in {string.Join(", ", settings.Inputs)}.");
+        IReadOnlyList<EegRecordingSource> mine = shard?.Select(inputs) ?? inputs;
         OutputGuard.EnsureNotAnInput("--output", output, inputs.Select(i => i.Path));
         WindowFit.EnsureSomeRecordingFits("--window-seconds", windowSeconds, inputs.Select(i => i.Path));
 
@@ -99,13 +134,19 @@ internal sealed class EmbedCommand : Command<EmbedCommand.Settings>
             BatchSize = batchSize,
             Embedding = kind,
             KeepParts = settings.KeepParts,
-            ModelIdentity = string.Create(CultureInfo.InvariantCulture,
-                $"{Path.GetFullPath(model)} {(modelInfo.Exists ? modelInfo.Length : 0)} {(modelInfo.Exists ? modelInfo.LastWriteTimeUtc.Ticks : 0)} scale={modelOptions.InputScale} source={modelOptions.WeightSource} precision={modelOptions.Precision}"),
+            ModelIdentity = shard is null
+                ? string.Create(CultureInfo.InvariantCulture,
+                    $"{Path.GetFullPath(model)} {(modelInfo.Exists ? modelInfo.Length : 0)} {(modelInfo.Exists ? modelInfo.LastWriteTimeUtc.Ticks : 0)} scale={modelOptions.InputScale} source={modelOptions.WeightSource} precision={modelOptions.Precision}")
+                // Shards may run on machines that mount the model elsewhere: its content identifies it.
+                : string.Create(CultureInfo.InvariantCulture,
+                    $"{Path.GetFileName(Path.TrimEndingDirectorySeparator(model))} sha256={ContentHash(model)} scale={modelOptions.InputScale} source={modelOptions.WeightSource} precision={modelOptions.Precision}"),
+            Shard = shard,
         };
 
         using var encoder = EegDinoEncoder.Load(model, modelOptions);
         Console.WriteLine($"model: {encoder.Description}");
-        Console.WriteLine($"{inputs.Count} recordings; {windowSeconds.ToString(CultureInfo.InvariantCulture)} s windows every {strideSeconds.ToString(CultureInfo.InvariantCulture)} s; batch {batchSize}; {kind} embedding of width {encoder.EmbeddingDim}; {format} -> {output}");
+        if (shard is not null) Console.WriteLine($"shard {shard}: {mine.Count} of {inputs.Count} recordings ({mine.Sum(i => new FileInfo(i.Path).Length) / 1e6:F1} of {inputs.Sum(i => new FileInfo(i.Path).Length) / 1e6:F1} MB)");
+        Console.WriteLine($"{mine.Count} recordings; {windowSeconds.ToString(CultureInfo.InvariantCulture)} s windows every {strideSeconds.ToString(CultureInfo.InvariantCulture)} s; batch {batchSize}; {kind} embedding of width {encoder.EmbeddingDim}; {format} -> {output}");
 
         Func<string, int, IEmbeddingTableWriter> createWriter = format == "csv"
             ? (path, dim) => new CsvEmbeddingWriter(path, dim)
@@ -116,15 +157,15 @@ internal sealed class EmbedCommand : Command<EmbedCommand.Settings>
         {
             if (File.Exists(output + ".progress.jsonl") || File.Exists(output))
                 throw new UsageException($"--measure times a whole run; {output} or its progress log exists already. Use a fresh --output.");
-            bare = MeasureBareEncoder(encoder, inputs, options);
+            bare = MeasureBareEncoder(encoder, mine, options);
         }
 
-        EmbeddingJobResult result = RunJob(encoder, options, output, createWriter, inputs, cancellationToken);
+        EmbeddingJobResult result = RunJob(encoder, options, output, createWriter, inputs, mine.Count, cancellationToken);
         PrintSummary(result, output);
 
         if (bare is not null && result.Assembled)
         {
-            BareTiming again = MeasureBareEncoder(encoder, inputs, options, preloaded: bare.Windows);
+            BareTiming again = MeasureBareEncoder(encoder, mine, options, preloaded: bare.Windows);
             PrintMeasurement(bare, again, result, windowSeconds);
         }
         if (!result.Assembled) return ExitCodes.Interrupted;
@@ -132,8 +173,8 @@ internal sealed class EmbedCommand : Command<EmbedCommand.Settings>
     }
 
     private static EmbeddingJobResult RunJob(EegDinoEncoder encoder, EmbeddingJobOptions options, string output,
-        Func<string, int, IEmbeddingTableWriter> createWriter, IReadOnlyList<EegRecordingSource> inputs, CancellationToken token) =>
-        CliProgress.Run("recordings", inputs.Count, progress =>
+        Func<string, int, IEmbeddingTableWriter> createWriter, IReadOnlyList<EegRecordingSource> inputs, int count, CancellationToken token) =>
+        CliProgress.Run("recordings", count, progress =>
         {
             int failed = 0;
             long windows = 0;
@@ -154,6 +195,71 @@ internal sealed class EmbedCommand : Command<EmbedCommand.Settings>
             };
             return job.Run(inputs, token);
         });
+
+    private static ValidationResult? ShardErrorOf(Settings s)
+    {
+        if (s.Shard is null) return null;
+        if (s.Shard.Trim().Equals("auto", StringComparison.OrdinalIgnoreCase)) return null; // checked at run time against the environment
+        try
+        {
+            EmbeddingShard.Parse(s.Shard, s.Shards, _ => null);
+            return null;
+        }
+        catch (ArgumentException e)
+        {
+            return ValidationResult.Error($"--shard: {e.Message.Split(" (Parameter")[0]}");
+        }
+    }
+
+    /// <summary>SHA-256 of a model file (or of a folder's files in name order): the same on every machine.</summary>
+    private static string ContentHash(string model)
+    {
+        using var hash = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+        var files = Directory.Exists(model) ? Directory.GetFiles(model).Order(StringComparer.Ordinal).ToArray() : [model];
+        var buffer = new byte[1 << 20];
+        foreach (string file in files)
+        {
+            using var stream = File.OpenRead(file);
+            int n;
+            while ((n = stream.Read(buffer)) > 0) hash.AppendData(buffer, 0, n);
+        }
+        return Convert.ToHexStringLower(hash.GetHashAndReset());
+    }
+
+    private static int VerifyDataset(string folder)
+    {
+        DatasetManifest manifest = EmbeddingDataset.Verify(folder);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{folder}: complete, {manifest.Shards} parts ({manifest.Format}), {manifest.Rows} rows, {manifest.Parts.Sum(p => p.Recordings)} recordings; wrote {Path.Combine(folder, EmbeddingDataset.ManifestFileName)}"));
+        return ExitCodes.Ok;
+    }
+
+    private static int MergeDataset(string folder, string output, string? format)
+    {
+        DatasetManifest manifest = EmbeddingDataset.Verify(folder);
+        string target = format ?? (output.EndsWith(".csv", StringComparison.OrdinalIgnoreCase) ? "csv" : "parquet");
+        if (target is not ("csv" or "parquet")) throw new UsageException($"--format is '{format}'; parquet or csv was expected.");
+        string first = Path.Combine(folder, manifest.Parts[0].File);
+        int dim = EmbeddingTableReader.EmbeddingDim(first);
+        string tmp = output + ".tmp";
+        long rows = 0;
+        using (IEmbeddingTableWriter writer = target == "csv" ? new CsvEmbeddingWriter(tmp, dim) : new ParquetEmbeddingWriter(tmp, dim))
+        {
+            foreach (DatasetPart part in manifest.Parts)
+            {
+                foreach (var chunk in EmbeddingTableReader.Read(Path.Combine(folder, part.File)))
+                {
+                    writer.WriteRows(chunk);
+                    rows += chunk.Count;
+                }
+            }
+        }
+        if (rows != manifest.Rows)
+            throw new InvalidDataException($"The parts of {folder} hold {rows} rows; their logs say {manifest.Rows}. {tmp} was kept for inspection.");
+        File.Move(tmp, output, overwrite: true);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"wrote {output}: {rows} rows from {manifest.Shards} parts"));
+        return ExitCodes.Ok;
+    }
 
     private static void PrintSummary(EmbeddingJobResult result, string output)
     {

@@ -44,7 +44,8 @@ public sealed record EmbeddingShard
     /// Parses <c>K/N</c> (e.g. <c>0/3</c>), or <c>auto</c>: from a Slurm job array
     /// (<c>SLURM_ARRAY_TASK_ID</c>, with the count from <c>SLURM_ARRAY_TASK_COUNT</c>, else from
     /// <c>SLURM_ARRAY_TASK_MIN</c>/<c>MAX</c>) or a Kubernetes Indexed Job (<c>JOB_COMPLETION_INDEX</c>,
-    /// with the count given by <paramref name="shards"/>).
+    /// with the count given by <paramref name="shards"/>). With <paramref name="shards"/> given, a Slurm
+    /// task id is the shard index itself (so one task can be resubmitted alone: <c>sbatch --array=1</c>).
     /// </summary>
     /// <param name="text"><c>K/N</c> or <c>auto</c>.</param>
     /// <param name="shards">The count for <c>auto</c> under Kubernetes (its variables do not carry it), or to check Slurm's against.</param>
@@ -84,13 +85,14 @@ public sealed record EmbeddingShard
 
         if (Int("SLURM_ARRAY_TASK_ID") is int task)
         {
-            int? count = Int("SLURM_ARRAY_TASK_COUNT");
+            // With the count given, the task id is the shard itself, so single tasks can be resubmitted
+            // (sbatch --array=1 ... --shards 3); without it, the array must be the whole set of shards.
+            if (shards is int given) return Checked(task, given, $"SLURM_ARRAY_TASK_ID {task} with {given} shards");
             int min = Int("SLURM_ARRAY_TASK_MIN") ?? 0;
+            int? count = Int("SLURM_ARRAY_TASK_COUNT");
             if (count is null && Int("SLURM_ARRAY_TASK_MAX") is int max) count = max - min + 1;
-            count ??= shards ?? throw new ArgumentException(
-                "SLURM_ARRAY_TASK_ID is set but neither SLURM_ARRAY_TASK_COUNT nor SLURM_ARRAY_TASK_MIN/MAX is: give the shard count (--shards N).");
-            if (shards is int given && given != count)
-                throw new ArgumentException($"The Slurm array has {count} tasks but the shard count is {given}.");
+            if (count is null)
+                throw new ArgumentException("SLURM_ARRAY_TASK_ID is set but neither SLURM_ARRAY_TASK_COUNT nor SLURM_ARRAY_TASK_MIN/MAX is: give the shard count (--shards N).");
             return Checked(task - min, count.Value, $"SLURM_ARRAY_TASK_ID {task} (array from {min}, {count} tasks)");
         }
         if (Int("JOB_COMPLETION_INDEX") is int index)

@@ -80,8 +80,10 @@ public sealed class ShardingTests
         Assert.AreEqual(new EmbeddingShard(2, 4), EmbeddingShard.Parse("auto", shards: 4, environment: Env(("JOB_COMPLETION_INDEX", "2"))));
         StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() =>
             EmbeddingShard.Parse("auto", environment: Env(("JOB_COMPLETION_INDEX", "2")))).Message, "give the shard count");
+        // A resubmitted single task: the array is 1..1, the count comes from --shards, the id is the shard.
+        Assert.AreEqual(new EmbeddingShard(1, 3), EmbeddingShard.Parse("auto", shards: 3, environment: Env(("SLURM_ARRAY_TASK_ID", "1"), ("SLURM_ARRAY_TASK_COUNT", "1"), ("SLURM_ARRAY_TASK_MIN", "1"))));
         StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() =>
-            EmbeddingShard.Parse("auto", shards: 2, environment: Env(("SLURM_ARRAY_TASK_ID", "1"), ("SLURM_ARRAY_TASK_COUNT", "3")))).Message, "3 tasks but the shard count is 2");
+            EmbeddingShard.Parse("auto", shards: 2, environment: Env(("SLURM_ARRAY_TASK_ID", "2")))).Message, "must be 0 to 1");
         StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() =>
             EmbeddingShard.Parse("auto", shards: 2, environment: Env(("JOB_COMPLETION_INDEX", "2")))).Message, "must be 0 to 1");
     }
