@@ -1,0 +1,178 @@
+namespace EegDino.ML.Eeg;
+
+/// <summary>
+/// One zero-phase FIR filter over a source, computed block by block, so a recording of any length
+/// is filtered in constant memory and each sample once; the values equal filtering the whole signal
+/// at once (MNE's <c>_overlap_add_filter</c> with <c>phase='zero'</c>): output sample i is
+/// <c>sum_j h[H + j] x[i + j]</c>, j from -H to H, H = (N - 1) / 2.
+/// </summary>
+/// <remarks>
+/// <para>Edges: outside each contiguous part [S, E) of the source the signal is continued as MNE's
+/// <c>_smart_pad(x, n, 'reflect_limited')</c> does: point-reflected about the edge sample,
+/// <c>x[S - j] = 2 x[S] - x[S + j]</c> and <c>x[E - 1 + j] = 2 x[E - 1] - x[E - 1 - j]</c> for
+/// j up to E - S - 1, zero beyond (only a part shorter than the filter reaches that far).</para>
+/// <para>The last few computed blocks stay cached: windows read in time order compute each block
+/// once. Not thread-safe (one stage per reader).</para>
+/// </remarks>
+internal sealed class ZeroPhaseFilterStage : IChannelSource
+{
+    private const int TargetBlockSamples = 1 << 14;
+    private const int CachedBlocks = 3;
+
+    private readonly IChannelSource _source;
+    private readonly FirConvolver _convolver;
+    private readonly long[] _partStarts; // ascending, first 0; part p is [_partStarts[p], next or Length)
+    private readonly int _half, _block;
+    private readonly List<Block> _cache = [];
+    private double[][] _raw = [], _extended = [];
+
+    /// <summary>Creates the stage.</summary>
+    /// <param name="source">The signal to filter.</param>
+    /// <param name="design">The filter.</param>
+    /// <param name="partStarts">First sample of each contiguous part (EDF+D records after a gap), ascending; 0 is implied.</param>
+    /// <param name="fftLength">0 to choose, -1 for the direct form, or an FFT length (tests).</param>
+    public ZeroPhaseFilterStage(IChannelSource source, FirFilterDesign design, IEnumerable<long>? partStarts = null, int fftLength = 0)
+    {
+        _source = source;
+        Design = design;
+        _convolver = new FirConvolver(design.Kernel, fftLength);
+        _half = design.HalfLength;
+        _partStarts = new[] { 0L }.Concat(partStarts ?? []).Where(s => s > 0 && s < source.Length).Distinct().Order().ToArray();
+        // A block is a whole number of FFT blocks of input (its outputs plus N - 1 margin samples).
+        int fftBlock = _convolver.BlockLength;
+        if (fftBlock == 0) _block = TargetBlockSamples;
+        else
+        {
+            int perBlock = Math.Max(1, (TargetBlockSamples + design.Length - 1 + fftBlock - 1) / fftBlock);
+            _block = Math.Max(fftBlock, perBlock * fftBlock - (design.Length - 1));
+        }
+    }
+
+    /// <summary>The filter.</summary>
+    public FirFilterDesign Design { get; }
+
+    public int Channels => _source.Channels;
+
+    public long Length => _source.Length;
+
+    public void Read(long start, int count, double[][] destination, int offset)
+    {
+        if (start < 0 || count < 0 || start + count > Length)
+            throw new ArgumentOutOfRangeException(nameof(start), $"Samples {start} to {start + count} were requested of a signal of {Length}.");
+        long position = start, end = start + count;
+        while (position < end)
+        {
+            int part = PartOf(position);
+            long partStart = _partStarts[part];
+            long index = (position - partStart) / _block;
+            Block b = GetBlock(part, index);
+            int from = (int)(position - b.Start);
+            int n = (int)Math.Min(b.Count - from, end - position);
+            for (int c = 0; c < Channels; c++)
+                b.Samples[c].AsSpan(from, n).CopyTo(destination[c].AsSpan(offset + (int)(position - start), n));
+            position += n;
+        }
+    }
+
+    private int PartOf(long sample)
+    {
+        int i = Array.BinarySearch(_partStarts, sample);
+        return i >= 0 ? i : ~i - 1;
+    }
+
+    private long PartEnd(int part) => part + 1 < _partStarts.Length ? _partStarts[part + 1] : Length;
+
+    private Block GetBlock(int part, long index)
+    {
+        for (int i = 0; i < _cache.Count; i++)
+        {
+            Block cached = _cache[i];
+            if (cached.Part == part && cached.Index == index)
+            {
+                if (i > 0) { _cache.RemoveAt(i); _cache.Insert(0, cached); }
+                return cached;
+            }
+        }
+        Block b;
+        if (_cache.Count == CachedBlocks)
+        {
+            b = _cache[^1];
+            _cache.RemoveAt(_cache.Count - 1);
+        }
+        else
+        {
+            b = new Block(Channels, _block);
+        }
+        Compute(part, index, b);
+        _cache.Insert(0, b);
+        return b;
+    }
+
+    private void Compute(int part, long index, Block b)
+    {
+        long partStart = _partStarts[part], partEnd = PartEnd(part);
+        long p = partStart + index * _block, q = Math.Min(p + _block, partEnd);
+        int count = (int)(q - p), extended = count + 2 * _half;
+        long readFrom = Math.Max(partStart, p - _half), readTo = Math.Min(partEnd, q + _half);
+        int readCount = (int)(readTo - readFrom);
+        int channels = Channels;
+        if (_raw.Length != channels || _raw[0].Length < readCount) _raw = Alloc(channels, Math.Max(readCount, _block + 2 * _half));
+        if (_extended.Length != channels || _extended[0].Length < extended) _extended = Alloc(channels, Math.Max(extended, _block + 2 * _half));
+        _source.Read(readFrom, readCount, _raw, 0);
+
+        long partLength = partEnd - partStart;
+        for (int c = 0; c < channels; c++)
+        {
+            double[] raw = _raw[c], ext = _extended[c];
+            double first = partStart >= readFrom ? raw[partStart - readFrom] : 0, last = partEnd <= readTo ? raw[partEnd - 1 - readFrom] : 0;
+            for (int t = 0; t < extended; t++)
+            {
+                long i = p - _half + t;
+                double v;
+                if (i < partStart)
+                {
+                    long j = partStart - i;
+                    v = j <= partLength - 1 ? 2 * first - raw[partStart + j - readFrom] : 0;
+                }
+                else if (i >= partEnd)
+                {
+                    long j = i - (partEnd - 1);
+                    v = j <= partLength - 1 ? 2 * last - raw[partEnd - 1 - j - readFrom] : 0;
+                }
+                else
+                {
+                    v = raw[i - readFrom];
+                }
+                ext[t] = v;
+            }
+        }
+        for (int c = 0; c < channels; c += 2)
+        {
+            bool pair = c + 1 < channels;
+            _convolver.Apply(
+                _extended[c].AsSpan(0, extended), b.Samples[c].AsSpan(0, count),
+                pair ? _extended[c + 1].AsSpan(0, extended) : default, pair ? b.Samples[c + 1].AsSpan(0, count) : default);
+        }
+        b.Part = part;
+        b.Index = index;
+        b.Start = p;
+        b.Count = count;
+    }
+
+    private static double[][] Alloc(int channels, int length)
+    {
+        var a = new double[channels][];
+        for (int c = 0; c < channels; c++) a[c] = new double[length];
+        return a;
+    }
+
+    /// <summary>One computed block of outputs: samples [Start, Start + Count) of part Part.</summary>
+    private sealed class Block(int channels, int capacity)
+    {
+        public double[][] Samples { get; } = Alloc(channels, capacity);
+        public int Part { get; set; } = -1;
+        public long Index { get; set; } = -1;
+        public long Start { get; set; }
+        public int Count { get; set; }
+    }
+}
