@@ -37,14 +37,14 @@ internal sealed class ZeroPhaseFilterStage : IChannelSource
         Design = design;
         _convolver = new FirConvolver(design.Kernel, fftLength);
         _half = design.HalfLength;
-        _partStarts = new[] { 0L }.Concat(partStarts ?? []).Where(s => s > 0 && s < source.Length).Distinct().Order().ToArray();
+        _partStarts = new[] { 0L }.Concat((partStarts ?? []).Where(s => s > 0 && s < source.Length)).Distinct().Order().ToArray();
         // A block is a whole number of FFT blocks of input (its outputs plus N - 1 margin samples).
         int fftBlock = _convolver.BlockLength;
         if (fftBlock == 0) _block = TargetBlockSamples;
         else
         {
             int perBlock = Math.Max(1, (TargetBlockSamples + design.Length - 1 + fftBlock - 1) / fftBlock);
-            _block = Math.Max(fftBlock, perBlock * fftBlock - (design.Length - 1));
+            _block = perBlock * fftBlock - (design.Length - 1); // at least 1: the FFT is at least 2N - 1 long
         }
     }
 
@@ -117,41 +117,35 @@ internal sealed class ZeroPhaseFilterStage : IChannelSource
         int readCount = (int)(readTo - readFrom);
         int channels = Channels;
         if (_raw.Length != channels || _raw[0].Length < readCount) _raw = Alloc(channels, Math.Max(readCount, _block + 2 * _half));
-        if (_extended.Length != channels || _extended[0].Length < extended) _extended = Alloc(channels, Math.Max(extended, _block + 2 * _half));
+        if (_extended.Length == 0 || _extended[0].Length < extended) _extended = Alloc(2, Math.Max(extended, _block + 2 * _half));
         _source.Read(readFrom, readCount, _raw, 0);
 
-        long partLength = partEnd - partStart;
-        for (int c = 0; c < channels; c++)
-        {
-            double[] raw = _raw[c], ext = _extended[c];
-            double first = partStart >= readFrom ? raw[partStart - readFrom] : 0, last = partEnd <= readTo ? raw[partEnd - 1 - readFrom] : 0;
-            for (int t = 0; t < extended; t++)
-            {
-                long i = p - _half + t;
-                double v;
-                if (i < partStart)
-                {
-                    long j = partStart - i;
-                    v = j <= partLength - 1 ? 2 * first - raw[partStart + j - readFrom] : 0;
-                }
-                else if (i >= partEnd)
-                {
-                    long j = i - (partEnd - 1);
-                    v = j <= partLength - 1 ? 2 * last - raw[partEnd - 1 - j - readFrom] : 0;
-                }
-                else
-                {
-                    v = raw[i - readFrom];
-                }
-                ext[t] = v;
-            }
-        }
+        long partLength = partEnd - partStart, extStart = p - _half;
+        int left = (int)Math.Clamp(partStart - extStart, 0, extended);  // samples before the part
+        int right = (int)Math.Clamp(q + _half - partEnd, 0, extended);  // samples after it
         for (int c = 0; c < channels; c += 2)
         {
             bool pair = c + 1 < channels;
+            Extend(_raw[c], _extended[0]);
+            if (pair) Extend(_raw[c + 1], _extended[1]);
             _convolver.Apply(
-                _extended[c].AsSpan(0, extended), b.Samples[c].AsSpan(0, count),
-                pair ? _extended[c + 1].AsSpan(0, extended) : default, pair ? b.Samples[c + 1].AsSpan(0, count) : default);
+                _extended[0].AsSpan(0, extended), b.Samples[c].AsSpan(0, count),
+                pair ? _extended[1].AsSpan(0, extended) : default, pair ? b.Samples[c + 1].AsSpan(0, count) : default);
+        }
+
+        void Extend(double[] raw, double[] ext)
+        {
+            raw.AsSpan((int)(extStart + left - readFrom), extended - left - right).CopyTo(ext.AsSpan(left));
+            for (int t = 0; t < left; t++)
+            {
+                long j = partStart - (extStart + t);
+                ext[t] = j <= partLength - 1 ? 2 * raw[partStart - readFrom] - raw[partStart + j - readFrom] : 0;
+            }
+            for (int t = extended - right; t < extended; t++)
+            {
+                long j = extStart + t - (partEnd - 1);
+                ext[t] = j <= partLength - 1 ? 2 * raw[partEnd - 1 - readFrom] - raw[partEnd - 1 - j - readFrom] : 0;
+            }
         }
         b.Part = part;
         b.Index = index;
