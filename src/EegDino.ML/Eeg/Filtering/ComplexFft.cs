@@ -90,26 +90,83 @@ internal sealed class ComplexFft
             (Unsafe.Add(ref m, i), Unsafe.Add(ref m, j)) = (Unsafe.Add(ref m, j), Unsafe.Add(ref m, i));
         }
 
-        // Half-size 1: twiddle 1.
-        for (int a = 0; a < n; a += 2)
+        if (n == 2)
         {
-            double br = Unsafe.Add(ref r, a + 1), bi = Unsafe.Add(ref m, a + 1);
-            double ar = Unsafe.Add(ref r, a), ai = Unsafe.Add(ref m, a);
-            Unsafe.Add(ref r, a + 1) = ar - br;
-            Unsafe.Add(ref m, a + 1) = ai - bi;
-            Unsafe.Add(ref r, a) = ar + br;
-            Unsafe.Add(ref m, a) = ai + bi;
+            double ar = re[0], ai = im[0], br = re[1], bi = im[1];
+            (re[0], im[0], re[1], im[1]) = (ar + br, ai + bi, ar - br, ai - bi);
+            return;
         }
-        int half = 2;
+        // Half-sizes 1 and 2 together: their twiddles are 1 and -i, so only additions.
+        for (int a = 0; a < n; a += 4)
+        {
+            double x0r = Unsafe.Add(ref r, a), x0i = Unsafe.Add(ref m, a), x1r = Unsafe.Add(ref r, a + 1), x1i = Unsafe.Add(ref m, a + 1);
+            double x2r = Unsafe.Add(ref r, a + 2), x2i = Unsafe.Add(ref m, a + 2), x3r = Unsafe.Add(ref r, a + 3), x3i = Unsafe.Add(ref m, a + 3);
+            double y0r = x0r + x1r, y0i = x0i + x1i, y1r = x0r - x1r, y1i = x0i - x1i;
+            double y2r = x2r + x3r, y2i = x2i + x3i, y3r = x2r - x3r, y3i = x2i - x3i;
+            Unsafe.Add(ref r, a) = y0r + y2r;
+            Unsafe.Add(ref m, a) = y0i + y2i;
+            Unsafe.Add(ref r, a + 2) = y0r - y2r;
+            Unsafe.Add(ref m, a + 2) = y0i - y2i;
+            // y3 x (-i) = y3i - i y3r
+            Unsafe.Add(ref r, a + 1) = y1r + y3i;
+            Unsafe.Add(ref m, a + 1) = y1i - y3r;
+            Unsafe.Add(ref r, a + 3) = y1r - y3i;
+            Unsafe.Add(ref m, a + 3) = y1i + y3r;
+        }
+        int half = 4;
         if (Vector256.IsHardwareAccelerated)
         {
-            // Half-size 2 in scalar, then four butterflies per vector.
-            if (n >= 4) { ScalarPass(ref r, ref m, n, half); half <<= 1; }
-            for (; half < n; half <<= 1) VectorPass(ref r, ref m, n, half);
+            // Vectors of four butterflies, two passes at a time (radix 4) so that the arrays are swept
+            // half as often, after one radix-2 pass if their number is odd.
+            int remaining = System.Numerics.BitOperations.Log2((uint)n) - 2;
+            if (remaining % 2 == 1) { VectorPass(ref r, ref m, n, half); half <<= 1; }
+            for (; half < n; half <<= 2) VectorRadix4Pass(ref r, ref m, n, half);
         }
         else
         {
             for (; half < n; half <<= 1) ScalarPass(ref r, ref m, n, half);
+        }
+    }
+
+    /// <summary>
+    /// The passes of half-sizes h and 2h together: for each k the four points k, k + h, k + 2h, k + 3h
+    /// of a group of 4h; the second pass's twiddle for k + h is -i times the one for k.
+    /// </summary>
+    private void VectorRadix4Pass(ref double r, ref double m, int n, int half)
+    {
+        ref double w1Re = ref _twiddleRe[half - 1];
+        ref double w1Im = ref _twiddleIm[half - 1];
+        ref double w2Re = ref _twiddleRe[2 * half - 1];
+        ref double w2Im = ref _twiddleIm[2 * half - 1];
+        for (int start = 0; start < n; start += 4 * half)
+        {
+            for (int k = 0; k < half; k += 4)
+            {
+                nuint i0 = (nuint)(start + k), i1 = i0 + (nuint)half, i2 = i1 + (nuint)half, i3 = i2 + (nuint)half;
+                Vector256<double> ar = Vector256.LoadUnsafe(ref w1Re, (nuint)k), ai = Vector256.LoadUnsafe(ref w1Im, (nuint)k);
+                Vector256<double> br = Vector256.LoadUnsafe(ref w2Re, (nuint)k), bi = Vector256.LoadUnsafe(ref w2Im, (nuint)k);
+
+                Vector256<double> x1r = Vector256.LoadUnsafe(ref r, i1), x1i = Vector256.LoadUnsafe(ref m, i1);
+                Vector256<double> x3r = Vector256.LoadUnsafe(ref r, i3), x3i = Vector256.LoadUnsafe(ref m, i3);
+                Vector256<double> t1r = x1r * ar - x1i * ai, t1i = x1r * ai + x1i * ar;
+                Vector256<double> t3r = x3r * ar - x3i * ai, t3i = x3r * ai + x3i * ar;
+                Vector256<double> x0r = Vector256.LoadUnsafe(ref r, i0), x0i = Vector256.LoadUnsafe(ref m, i0);
+                Vector256<double> x2r = Vector256.LoadUnsafe(ref r, i2), x2i = Vector256.LoadUnsafe(ref m, i2);
+                Vector256<double> y0r = x0r + t1r, y0i = x0i + t1i, y1r = x0r - t1r, y1i = x0i - t1i;
+                Vector256<double> y2r = x2r + t3r, y2i = x2i + t3i, y3r = x2r - t3r, y3i = x2i - t3i;
+
+                Vector256<double> u2r = y2r * br - y2i * bi, u2i = y2r * bi + y2i * br;
+                // (y3 x w2) x (-i): real and imaginary parts swap, the new imaginary part negated.
+                Vector256<double> v3r = y3r * bi + y3i * br, v3i = -(y3r * br - y3i * bi);
+                (y0r + u2r).StoreUnsafe(ref r, i0);
+                (y0i + u2i).StoreUnsafe(ref m, i0);
+                (y0r - u2r).StoreUnsafe(ref r, i2);
+                (y0i - u2i).StoreUnsafe(ref m, i2);
+                (y1r + v3r).StoreUnsafe(ref r, i1);
+                (y1i + v3i).StoreUnsafe(ref m, i1);
+                (y1r - v3r).StoreUnsafe(ref r, i3);
+                (y1i - v3i).StoreUnsafe(ref m, i3);
+            }
         }
     }
 
