@@ -57,13 +57,10 @@ internal sealed class ConditionedRecording : IChannelSource
         IChannelSource source = new ReferencedRecordingSource(reader, mapping.SourceIndexes, reference);
         // Each contiguous part of an EDF+D file is filtered on its own (MNE: between 'edge' annotations).
         long[] parts = reader.Gaps.Select(g => (g.AfterRecord + 1) * first.SamplesPerRecord).ToArray();
-        var filters = new List<FirFilterDesign>();
-        foreach (FirFilterDesign design in Designs(options, rate, length, context))
-        {
-            source = new ZeroPhaseFilterStage(source, design, parts);
-            filters.Add(design);
-        }
-        return new ConditionedRecording(source, rate, reference, filters.ToArray());
+        FirFilterDesign[] filters = Designs(options, rate, length, context).ToArray();
+        if (filters.Length == 1) source = new ZeroPhaseFilterStage(source, filters[0], parts, cachedBlocks: 2);
+        else if (filters.Length > 1) source = new CascadeFilterStage(source, filters, parts);
+        return new ConditionedRecording(source, rate, reference, filters);
     }
 
     /// <summary>The filters the options ask for at one rate, in the order they are applied.</summary>

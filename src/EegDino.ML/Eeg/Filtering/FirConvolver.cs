@@ -68,15 +68,15 @@ internal sealed class FirConvolver
 
     /// <summary>
     /// The power of two of at least 2N - 1 with the fewest operations per output sample,
-    /// <c>L (log2 L + 1) / (L - N + 1)</c> (MNE's cost function without its time heuristic), but
-    /// no longer than <see cref="CacheFriendlyFftLength"/> unless the kernel needs it.
+    /// <c>L (log2 L + 1) / (L - N + 1)</c> (MNE's cost function without its time heuristic), among
+    /// the lengths up to <see cref="CacheFriendlyFftLength"/> or twice the shortest, whichever is longer.
     /// </summary>
     internal static int CheapestFftLength(int taps)
     {
         long best = 0;
         double bestCost = double.PositiveInfinity;
         long shortest = (long)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)(2 * taps - 1));
-        for (long length = shortest; length <= Math.Max(shortest, CacheFriendlyFftLength); length <<= 1)
+        for (long length = shortest; length <= Math.Max(2 * shortest, CacheFriendlyFftLength); length <<= 1)
         {
             double cost = length * (Math.Log2(length) + 1) / (length - taps + 1);
             if (cost < bestCost) { bestCost = cost; best = length; }
