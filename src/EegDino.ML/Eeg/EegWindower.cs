@@ -109,7 +109,8 @@ public sealed class EegWindow
 
 /// <summary>
 /// Cuts a recording into model inputs: reads only the samples each window needs (plus the
-/// resampling filter's margin), converts to microvolts, resamples to the target rate, and flags
+/// resampling filter's margin), converts to microvolts, optionally re-references and filters them
+/// at the file's rate (<see cref="EegFilterOptions"/>), resamples to the target rate, and flags
 /// windows that cross a gap or hold flat or saturated channels. Only whole windows are produced.
 /// </summary>
 public sealed class EegWindower

@@ -86,6 +86,24 @@ public sealed class MneFilterParityTests
         AssertMatches(c, output, c.Kernels.Length == 0 ? 0 : c.TotalFilterLength);
     }
 
+    /// <summary>
+    /// The whole recording at once, as <c>eegdino preprocess --no-resample --notch 50 --l-freq 0.5 --h-freq 40</c>
+    /// reads it: <c>raw.notch_filter(50)</c> then <c>raw.filter(0.5, 40)</c> on all 19 montage channels.
+    /// </summary>
+    [TestMethod]
+    public void WholeRecordingMatchesMne()
+    {
+        MneCase c = MneFilterReference.Case(500, "notch_then_bandpass");
+        using EdfReader reader = EdfReader.Open(EdfTestWriter.TestData(c.File));
+        MontageMapping mapping = new MontageMapper().Map(reader.Signals);
+        var recording = ConditionedRecording.Create(reader, mapping, c.Options());
+        Assert.AreEqual(19, recording.Channels);
+        Assert.AreEqual(c.StoredSamples, recording.Length);
+        float[][] all = recording.ReadMicrovolts(0, (int)recording.Length);
+        var slots = c.Channels.Select(ch => mapping.SourceLabels.ToList().FindIndex(l => l.EndsWith(" " + ch, StringComparison.Ordinal))).ToArray();
+        AssertMatches(c, slots.Select(k => all[k].Select(v => (double)v).ToArray()).ToArray(), c.TotalFilterLength);
+    }
+
     /// <summary>The coefficients themselves against <c>mne.filter.create_filter</c>: same length, same values.</summary>
     [TestMethod]
     public void KernelsMatchCreateFilter()
@@ -111,9 +129,9 @@ public sealed class MneFilterParityTests
     private static void AssertMatches(MneCase c, double[][] ours, int edge)
     {
         int n = c.StoredSamples;
-        bool cropped = c.InputSamples is not null;
-        // Only a cropped case stores both ends of its input; a whole-recording case stores its first samples.
-        Func<int, bool> isEdge = cropped ? i => i < edge || i >= n - edge : i => i < edge;
+        // A case stores its output from the first sample, to the last one or not.
+        bool bothEnds = n == c.NTimes;
+        Func<int, bool> isEdge = bothEnds ? i => i < edge || i >= n - edge : i => i < edge;
         double interior = Nrmse(c, ours, i => !isEdge(i)), edges = edge == 0 ? 0 : Nrmse(c, ours, isEdge);
         Console.WriteLine($"{c}: {n} samples, interior NRMSE {interior:E2}" + (edge > 0 ? $", within {edge} samples of the edges {edges:E2}" : ""));
         Assert.IsLessThanOrEqualTo(Tolerance, interior, $"{c}: interior NRMSE");

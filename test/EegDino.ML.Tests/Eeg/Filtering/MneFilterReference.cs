@@ -26,7 +26,7 @@ internal sealed record MneKernel(double[] Coefficients, MneResponse Response);
 
 /// <summary>One case: the file, channels, samples and steps, MNE's output and kernels.</summary>
 internal sealed record MneCase(
-    string Name, string File, string[] Channels, int? InputSamples, int StoredSamples, double Sfreq,
+    string Name, string File, string[] Channels, int? InputSamples, int NTimes, int StoredSamples, double Sfreq,
     MneStep[] Steps, MneKernel[] Kernels, float[][] Output)
 {
     /// <summary>All steps merged into one options object (each kind appears at most once in a case).</summary>
@@ -96,7 +96,7 @@ internal static class MneFilterReference
                 var output = Enumerable.Range(0, channels).Select(ch => data.Skip(ch * samples).Take(samples).Select(v => (float)v).ToArray()).ToArray();
                 cases.Add(new MneCase(
                     name, c.GetProperty("file").GetString()!, c.GetProperty("channels").EnumerateArray().Select(v => v.GetString()!).ToArray(),
-                    c.TryGetProperty("input_samples", out var n) ? n.GetInt32() : null, c.GetProperty("stored_samples").GetInt32(),
+                    c.TryGetProperty("input_samples", out var n) ? n.GetInt32() : null, c.GetProperty("n_times").GetInt32(), c.GetProperty("stored_samples").GetInt32(),
                     c.GetProperty("sfreq").GetDouble(), steps, kernels, output));
             }
             Loaded[rate] = cases;
