@@ -77,7 +77,7 @@ internal sealed class ConditionedRecording : IChannelSource
         var designs = new List<FirFilterDesign>();
         if (options.NotchFrequenciesHz.Count > 0)
         {
-            double[] notch = FirFilterDesign.NotchFrequencies(options.NotchFrequenciesHz, options.NotchHarmonics, samplesPerSecond);
+            double[] notch = FirFilterDesign.NotchFrequencies(options.NotchFrequenciesHz, options.NotchHarmonics, samplesPerSecond, context);
             designs.Add(FirFilterDesign.Notch(samplesPerSecond, notch, maxLength, context));
         }
         if (options.BandStop is { } stop)

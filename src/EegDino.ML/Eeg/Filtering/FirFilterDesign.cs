@@ -221,8 +221,15 @@ internal sealed class FirFilterDesign
     /// The notch frequencies to apply at a rate: the given ones and, with harmonics, every multiple
     /// whose notch band (<c>k f + k f / 400 + 0.5</c> Hz) stays below the Nyquist frequency; sorted, without duplicates.
     /// </summary>
-    public static double[] NotchFrequencies(IReadOnlyList<double> frequencies, bool harmonics, double samplesPerSecond)
+    /// <exception cref="EegFilterException">A frequency's notch band would reach 0 Hz (below about 0.5 Hz).</exception>
+    public static double[] NotchFrequencies(IReadOnlyList<double> frequencies, bool harmonics, double samplesPerSecond, string context)
     {
+        foreach (double f in frequencies)
+        {
+            // Checked here, before the harmonics of a tiny frequency are counted.
+            if (!(f - f / 200.0 / 2.0 - 0.5 > 0))
+                throw new EegFilterException($"{context}: the notch at {N(f)} Hz reaches {N(f - f / 200.0 / 2.0 - 0.5)} Hz; its band must stay above 0 Hz (frequencies above about 0.502 Hz).");
+        }
         if (!harmonics) return frequencies.Distinct().Order().ToArray();
         var all = new SortedSet<double>();
         foreach (double f in frequencies)

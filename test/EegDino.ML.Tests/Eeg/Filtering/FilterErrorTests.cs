@@ -83,6 +83,15 @@ public sealed class FilterErrorTests
     }
 
     [TestMethod]
+    public void NotchTooLowEvenWithHarmonics()
+    {
+        // 1e-9 Hz would have 2.5e11 harmonics below 250 Hz: refused before they are counted.
+        var e = Fails("Subject00_2.edf", new EegFilterOptions { NotchFrequenciesHz = [1e-9], NotchHarmonics = true });
+        StringAssert.Contains(e.Message, "must stay above 0 Hz");
+        StringAssert.Contains(e.Message, "Subject00_2.edf (500 Hz");
+    }
+
+    [TestMethod]
     public void NotchesThatOverlap()
     {
         var e = Fails("Subject00_2.edf", new EegFilterOptions { NotchFrequenciesHz = [50, 50.5] });
