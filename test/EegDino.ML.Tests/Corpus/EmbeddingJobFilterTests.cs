@@ -1,7 +1,9 @@
 using System.Globalization;
+using EegDino.ML.Corpus;
 using EegDino.ML.Eeg;
+using EegDino.ML.Tests.Eeg;
 
-namespace EegDino.ML.Tests.Eeg.Filtering;
+namespace EegDino.ML.Tests.Corpus;
 
 /// <summary>
 /// The corpus job (<c>eegdino embed</c>) reads through the same filtered windows as the loader, and
