@@ -70,7 +70,7 @@ internal static class MneFilterReference
         {
             if (Loaded.TryGetValue(rate, out var cached)) return cached;
             string path = EdfTestWriter.TestData(Path.Combine("reference", $"filters_{rate}.safetensors"));
-            var tensors = SafetensorsReader.ReadAsDouble(path);
+            var tensors = EegDino.ML.Tests.Weights.CheckpointTestFiles.ReadSafetensorsAsDouble(path);
             var (_, metadata) = SafetensorsReader.Read(path);
             using var doc = JsonDocument.Parse(metadata["cases"]);
             var cases = new List<MneCase>();
