@@ -11,6 +11,9 @@ namespace EegDino.ML.Eeg;
 /// <remarks>Not thread-safe: it reads through one <see cref="EdfReader"/>.</remarks>
 internal sealed class ConditionedRecording : IChannelSource
 {
+    /// <summary>Recordings of at least this many times the filters' total length use the cascade (330 s for notch + band-pass).</summary>
+    internal const int CascadeMinimumLengthFactor = 25;
+
     private readonly IChannelSource _output;
 
     private ConditionedRecording(IChannelSource output, double samplesPerSecond, int[] referenceSignals, FirFilterDesign[] filters)
@@ -57,12 +60,19 @@ internal sealed class ConditionedRecording : IChannelSource
         IChannelSource source = new ReferencedRecordingSource(reader, mapping.SourceIndexes, reference);
         // Each contiguous part of an EDF+D file is filtered on its own (MNE: between 'edge' annotations).
         long[] parts = reader.Gaps.Select(g => (g.AfterRecord + 1) * first.SamplesPerRecord).ToArray();
-        // One stage per filter, each with its own edge padding, as MNE applies them in turn. (Running two
-        // as one convolved kernel away from the edges was measured no faster: the longer FFT it needs
-        // leaves the L2 cache.)
+        // Filters in turn, each with its own edge padding, as MNE applies them. On a long recording
+        // several run as one convolved kernel away from the edges (CascadeFilterStage): measured 1.6x
+        // faster for notch + band-pass over 20 min, even at 5 min, slower on 1 min (its edge work).
         FirFilterDesign[] filters = Designs(options, rate, length, context).ToArray();
-        for (int k = 0; k < filters.Length; k++)
-            source = new ZeroPhaseFilterStage(source, filters[k], parts, cachedBlocks: k == filters.Length - 1 ? 2 : 3);
+        if (filters.Length > 1 && length >= CascadeMinimumLengthFactor * filters.Sum(f => (long)f.Length))
+        {
+            source = new CascadeFilterStage(source, filters, parts);
+        }
+        else
+        {
+            for (int k = 0; k < filters.Length; k++)
+                source = new ZeroPhaseFilterStage(source, filters[k], parts, cachedBlocks: k == filters.Length - 1 ? 2 : 3);
+        }
         return new ConditionedRecording(source, rate, reference, filters);
     }
 

@@ -34,14 +34,17 @@ internal sealed class ZeroPhaseFilterStage : IChannelSource
     /// <param name="fftLength">0 to choose, -1 for the direct form, or an FFT length (tests).</param>
     /// <param name="cachedBlocks">Blocks kept: 3 when another stage reads this one (its block and margins
     /// span up to three of ours), 2 when windows do.</param>
-    public ZeroPhaseFilterStage(IChannelSource source, FirFilterDesign design, IEnumerable<long>? partStarts = null, int fftLength = 0, int cachedBlocks = 3)
-        : this(source, design.Kernel, partStarts, fftLength, cachedBlocks)
+    /// <param name="blockSamples">Outputs per block to aim at (0 for the default); small for stages used only near the edges.</param>
+    public ZeroPhaseFilterStage(IChannelSource source, FirFilterDesign design, IEnumerable<long>? partStarts = null, int fftLength = 0, int cachedBlocks = 3,
+        int blockSamples = 0)
+        : this(source, design.Kernel, partStarts, fftLength, cachedBlocks, blockSamples)
     {
     }
 
     /// <summary>Creates the stage for a symmetric kernel of odd length.</summary>
-    internal ZeroPhaseFilterStage(IChannelSource source, double[] kernel, IEnumerable<long>? partStarts, int fftLength, int cachedBlocks)
+    internal ZeroPhaseFilterStage(IChannelSource source, double[] kernel, IEnumerable<long>? partStarts, int fftLength, int cachedBlocks, int blockSamples = 0)
     {
+        int target = blockSamples > 0 ? blockSamples : TargetBlockSamples;
         if (kernel.Length % 2 == 0) throw new ArgumentException($"A zero-phase kernel has an odd length; this one has {kernel.Length}.", nameof(kernel));
         if (cachedBlocks < 1) throw new ArgumentOutOfRangeException(nameof(cachedBlocks), $"cachedBlocks is {cachedBlocks}; at least 1 was expected.");
         _source = source;
@@ -52,10 +55,10 @@ internal sealed class ZeroPhaseFilterStage : IChannelSource
         _partStarts = new[] { 0L }.Concat((partStarts ?? []).Where(s => s > 0 && s < source.Length)).Distinct().Order().ToArray();
         // A block is a whole number of FFT blocks of input (its outputs plus N - 1 margin samples).
         int fftBlock = _convolver.BlockLength;
-        if (fftBlock == 0) _block = TargetBlockSamples;
+        if (fftBlock == 0) _block = target;
         else
         {
-            int perBlock = Math.Max(1, (TargetBlockSamples + _taps - 1 + fftBlock - 1) / fftBlock);
+            int perBlock = Math.Max(1, (target + _taps - 1 + fftBlock - 1) / fftBlock);
             _block = perBlock * fftBlock - (_taps - 1); // at least 1: the FFT is at least 2N - 1 long
         }
     }

@@ -117,6 +117,41 @@ public sealed class FirConvolutionTests
         }
     }
 
+    /// <summary>Filters in turn (each padded at the edges) equal the cascade, which uses the convolved kernels away from the edges.</summary>
+    [TestMethod]
+    public void CascadeEqualsTheFiltersInTurn()
+    {
+        var rnd = new Random(11);
+        FirFilterDesign notch = FirFilterDesign.Notch(500, [50.0], long.MaxValue, "test");
+        FirFilterDesign band = FirFilterDesign.Pass(500, 1, 40, null, null, long.MaxValue, "test");
+        FirFilterDesign low = FirFilterDesign.Pass(500, null, 100, null, null, long.MaxValue, "test");
+        int n = 60_000;
+        long[] starts = [30_000, 33_000]; // a part shorter than the reach of the cascade in the middle
+        double[][] x = [Random(rnd, n).Select(v => 40 * v + 1000).ToArray(), Random(rnd, n), Random(rnd, n)];
+        foreach (FirFilterDesign[] designs in new[] { new[] { notch, band }, new[] { notch, low, band } })
+        {
+            IChannelSource inTurn = new ArrayChannelSource(x);
+            foreach (FirFilterDesign d in designs) inTurn = new ZeroPhaseFilterStage(inTurn, d, starts);
+            var expected = x.Select(_ => new double[n]).ToArray();
+            inTurn.Read(0, n, expected, 0);
+            var cascade = new CascadeFilterStage(new ArrayChannelSource(x), designs, starts);
+            foreach (var (start, count) in new[] { (0, n), (29_000, 5_000), (5_000, 50) })
+            {
+                var got = x.Select(_ => new double[count]).ToArray();
+                cascade.Read(start, count, got, 0);
+                for (int c = 0; c < x.Length; c++)
+                    AssertClose(expected[c].AsSpan(start, count).ToArray(), got[c], 1e-9, $"{designs.Length} filters, channel {c}, samples {start}+{count}");
+            }
+        }
+        // The FFT product equals the direct convolution of the kernels.
+        double[] combined = CascadeFilterStage.Combine([notch, band]);
+        Assert.HasCount(notch.Length + band.Length - 1, combined);
+        var direct = new double[combined.Length];
+        for (int i = 0; i < notch.Length; i++)
+            for (int j = 0; j < band.Length; j++) direct[i + j] += notch.Kernel[i] * band.Kernel[j];
+        AssertClose(direct, combined, 1e-15);
+    }
+
     private static FirFilterDesign Design(int taps) => taps switch
     {
         71 => FirFilterDesign.Pass(160, null, 30, null, null, long.MaxValue, "test"),
