@@ -87,8 +87,9 @@ public sealed class MneFilterParityTests
     }
 
     /// <summary>
-    /// The whole recording at once, as <c>eegdino preprocess --no-resample --notch 50 --l-freq 0.5 --h-freq 40</c>
-    /// reads it: <c>raw.notch_filter(50)</c> then <c>raw.filter(0.5, 40)</c> on all 19 montage channels.
+    /// The whole recording at once through the public API, as <c>eegdino preprocess --no-resample
+    /// --notch 50 --l-freq 0.5 --h-freq 40</c> can read it (one window of the whole recording at the
+    /// file's rate): <c>raw.notch_filter(50)</c> then <c>raw.filter(0.5, 40)</c> on all 19 montage channels.
     /// </summary>
     [TestMethod]
     public void WholeRecordingMatchesMne()
@@ -96,12 +97,14 @@ public sealed class MneFilterParityTests
         MneCase c = MneFilterReference.Case(500, "notch_then_bandpass");
         using EdfReader reader = EdfReader.Open(EdfTestWriter.TestData(c.File));
         MontageMapping mapping = new MontageMapper().Map(reader.Signals);
-        var recording = ConditionedRecording.Create(reader, mapping, c.Options());
-        Assert.AreEqual(19, recording.Channels);
-        Assert.AreEqual(c.StoredSamples, recording.Length);
-        float[][] all = recording.ReadMicrovolts(0, (int)recording.Length);
+        EdfSignal first = reader.Signals[mapping.SourceIndexes[0]];
+        long n = reader.SampleCount(first.Index);
+        var windower = new EegWindower(new EegWindowOptions { WindowSeconds = n / first.SamplesPerSecond, StrideSeconds = n / first.SamplesPerSecond, TargetSamplesPerSecond = null });
+        EegWindow whole = windower.GetWindows(reader, mapping, c.Options()).Single();
+        Assert.AreEqual(c.StoredSamples, whole.NumberOfSamples);
+        Assert.HasCount(19, whole.Channels);
         var slots = c.Channels.Select(ch => mapping.SourceLabels.ToList().FindIndex(l => l.EndsWith(" " + ch, StringComparison.Ordinal))).ToArray();
-        AssertMatches(c, slots.Select(k => all[k].Select(v => (double)v).ToArray()).ToArray(), c.TotalFilterLength);
+        AssertMatches(c, slots.Select(k => whole.Signal.AsSpan(k * (int)n, (int)n).ToArray().Select(v => (double)v).ToArray()).ToArray(), c.TotalFilterLength);
     }
 
     /// <summary>The coefficients themselves against <c>mne.filter.create_filter</c>: same length, same values.</summary>
