@@ -179,6 +179,8 @@ public sealed class EegEmbeddingJob
         };
         // Only sharded runs carry the count, so that logs of unsharded runs written before shards existed still resume.
         if (_options.Shard is { } shard) settings["shard_count"] = shard.Count;
+        // Likewise only runs with filters carry them (their invariant text form).
+        if (!_options.Filters.IsEmpty) settings["filters"] = _options.Filters.ToString();
         return JsonSerializer.Serialize(settings);
     }
 
@@ -303,7 +305,7 @@ public sealed class EegEmbeddingJob
 
     private void Produce(IReadOnlyList<EegRecordingSource> inputs, List<int> todo, ChannelWriter<Chunk> writer, CancellationToken token)
     {
-        var recordings = new RecordingWindows(_options.Montage, _options.Windows);
+        var recordings = new RecordingWindows(_options.Montage, _options.Windows, _options.Filters);
         int batch = _options.BatchSize;
         try
         {

@@ -11,6 +11,9 @@ public sealed class EmbeddingJobOptions
     /// <summary>Montage options (default: all 19 electrodes required).</summary>
     public MontageOptions Montage { get; init; } = new();
 
+    /// <summary>Re-referencing and filters at each file's own rate, before resampling (default none).</summary>
+    public EegFilterOptions Filters { get; init; } = EegFilterOptions.None;
+
     /// <summary>Windows per forward pass (default 16).</summary>
     public int BatchSize { get; init; } = 16;
 
@@ -45,6 +48,8 @@ public sealed class EmbeddingJobOptions
         if (Embedding is not (EegDinoEmbeddingKind.PooledMean or EegDinoEmbeddingKind.GlobalToken))
             throw new ArgumentOutOfRangeException(nameof(Embedding), Embedding, $"Embedding is {Embedding}; a table row holds one vector: PooledMean or GlobalToken.");
         _ = new EegWindower(Windows); // validates the window options now rather than per file
+        ArgumentNullException.ThrowIfNull(Filters);
+        Filters.Validate();
     }
 }
 

@@ -17,11 +17,17 @@ internal readonly record struct LabelledWindow(EegWindow Window, string Recordin
 internal sealed class RecordingWindows
 {
     private readonly MontageMapper _mapper;
+    private readonly EegFilterOptions _filters;
 
-    public RecordingWindows(MontageOptions montage, EegWindowOptions windows)
+    /// <param name="montage">Channel selection.</param>
+    /// <param name="windows">Window placement and output rate.</param>
+    /// <param name="filters">Re-referencing and filters at the file's rate; null for none.</param>
+    public RecordingWindows(MontageOptions montage, EegWindowOptions windows, EegFilterOptions? filters = null)
     {
         _mapper = new MontageMapper(montage);
         Windower = new EegWindower(windows);
+        _filters = filters ?? EegFilterOptions.None;
+        _filters.Validate();
     }
 
     public EegWindower Windower { get; }
@@ -37,6 +43,15 @@ internal sealed class RecordingWindows
         return (mapping.Channels.Count, Windower.SamplesPerWindow(rate), rate, duration);
     }
 
+    /// <summary>Designs the filters for a recording (its header only), so that options it cannot take fail now.</summary>
+    /// <exception cref="EegFilterException">The filters or the reference cannot be applied to it.</exception>
+    public void CheckFilters(string path)
+    {
+        if (_filters.IsEmpty) return;
+        using EdfReader reader = EdfReader.Open(path);
+        _ = Windower.GetWindows(reader, _mapper.Map(reader.Signals), _filters);
+    }
+
     /// <summary>
     /// The windows of <paramref name="source"/> in time order; the file is opened at the first
     /// <c>MoveNext</c> and closed when the enumeration ends or is disposed.
@@ -47,7 +62,7 @@ internal sealed class RecordingWindows
         using EdfReader reader = EdfReader.Open(source.Path);
         MontageMapping mapping = _mapper.Map(reader.Signals);
         IReadOnlyList<EdfAnnotation> annotations = reader.Annotations;
-        foreach (EegWindow w in Windower.GetWindows(reader, mapping))
+        foreach (EegWindow w in Windower.GetWindows(reader, mapping, _filters))
         {
             int bad = Array.FindIndex(w.Signal, v => !float.IsFinite(v));
             if (bad >= 0)

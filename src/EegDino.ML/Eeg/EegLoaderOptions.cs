@@ -23,6 +23,12 @@ public sealed class EegLoaderOptions
     /// <summary>Window length, stride, mode, output rate and quality thresholds (default: 10 s windows every 10 s at 200 Hz).</summary>
     public EegWindowOptions Windows { get; set; } = new();
 
+    /// <summary>
+    /// Re-referencing and filters applied to each recording at its own rate, before resampling, as
+    /// MNE does them (default <see cref="EegFilterOptions.None"/>: the signal as recorded).
+    /// </summary>
+    public EegFilterOptions Filters { get; set; } = EegFilterOptions.None;
+
     /// <summary>True to leave out windows that cross a gap or hold a flat or saturated channel; false (default) keeps them with their flags.</summary>
     public bool SkipFlaggedWindows { get; set; }
 

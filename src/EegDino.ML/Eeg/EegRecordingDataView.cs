@@ -24,8 +24,9 @@ internal sealed class EegRecordingDataView : IDataView
         if (sources.Count == 0) throw new ArgumentException("No recordings were given.", nameof(sources));
         _sources = sources;
         _options = options;
-        _recordings = new RecordingWindows(options.Montage, options.Windows);
+        _recordings = new RecordingWindows(options.Montage, options.Windows, options.Filters);
         (_channels, _samples, _rate, _) = _recordings.ShapeOf(sources[0].Path);
+        _recordings.CheckFilters(sources[0].Path); // bad filter options fail here, not at the first row
         var b = new DataViewSchema.Builder();
         b.AddColumn(EegDataColumns.Recording, TextDataViewType.Instance);
         b.AddColumn(EegDataColumns.StartSeconds, NumberDataViewType.Double);

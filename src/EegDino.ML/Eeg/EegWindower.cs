@@ -109,7 +109,8 @@ public sealed class EegWindow
 
 /// <summary>
 /// Cuts a recording into model inputs: reads only the samples each window needs (plus the
-/// resampling filter's margin), converts to microvolts, resamples to the target rate, and flags
+/// resampling filter's margin), converts to microvolts, optionally re-references and filters them
+/// at the file's rate (<see cref="EegFilterOptions"/>), resamples to the target rate, and flags
 /// windows that cross a gap or hold flat or saturated channels. Only whole windows are produced.
 /// </summary>
 public sealed class EegWindower
@@ -167,11 +168,26 @@ public sealed class EegWindower
     /// <param name="mapping">Its montage mapping (from <see cref="MontageMapper.Map"/>).</param>
     /// <returns>The windows.</returns>
     /// <exception cref="EdfFormatException">Mapped channels have different rates or a non-voltage unit.</exception>
-    public IEnumerable<EegWindow> GetWindows(EdfReader reader, MontageMapping mapping)
+    public IEnumerable<EegWindow> GetWindows(EdfReader reader, MontageMapping mapping) => GetWindows(reader, mapping, EegFilterOptions.None);
+
+    /// <summary>
+    /// Cuts windows lazily, in time order, from the recording conditioned by <paramref name="filters"/>
+    /// at its own rate (re-referencing, notch, band-stop, pass filters), before resampling. The filters
+    /// are designed when this is called; samples are read and filtered as windows are enumerated.
+    /// </summary>
+    /// <param name="reader">An open recording.</param>
+    /// <param name="mapping">Its montage mapping (from <see cref="MontageMapper.Map"/>).</param>
+    /// <param name="filters">Reference and filters; <see cref="EegFilterOptions.None"/> for the signal as recorded.</param>
+    /// <returns>The windows.</returns>
+    /// <exception cref="EdfFormatException">Mapped channels have different rates or a non-voltage unit.</exception>
+    /// <exception cref="EegFilterException">The filters or the reference cannot be applied to this recording.</exception>
+    /// <exception cref="ArgumentException">The filter options contradict each other.</exception>
+    public IEnumerable<EegWindow> GetWindows(EdfReader reader, MontageMapping mapping, EegFilterOptions filters)
     {
         ArgumentNullException.ThrowIfNull(reader);
         ArgumentNullException.ThrowIfNull(mapping);
-        var plan = new RecordingPlan(reader, mapping, this);
+        ArgumentNullException.ThrowIfNull(filters);
+        var plan = new RecordingPlan(reader, mapping, this, filters);
         return plan.Starts().Select(s => plan.Cut(s.Start, s.Label));
     }
 
@@ -182,6 +198,7 @@ public sealed class EegWindower
         private readonly MontageMapping _mapping;
         private readonly EegWindowOptions _o;
         private readonly EegResampler? _resampler;
+        private readonly ConditionedRecording? _conditioned; // null: the samples as recorded
         private readonly int[] _sources;
         private readonly EdfSignal _first;
         private readonly long _inputLength, _outputLength;
@@ -189,7 +206,7 @@ public sealed class EegWindower
         private readonly int _windowSamples;
         private readonly double[] _railLow, _railHigh;
 
-        internal RecordingPlan(EdfReader reader, MontageMapping mapping, EegWindower windower)
+        internal RecordingPlan(EdfReader reader, MontageMapping mapping, EegWindower windower, EegFilterOptions filters)
         {
             _reader = reader;
             _mapping = mapping;
@@ -211,6 +228,7 @@ public sealed class EegWindower
                 throw new EdfFormatException($"{reader.SourceName}: the record duration is {reader.Header.RecordDurationSeconds} s, so signal '{_first.Label}' has no sampling rate.");
             _outRate = windower.OutputSamplesPerSecond(_inRate);
             _inputLength = reader.SampleCount(_sources[0]);
+            if (!filters.IsEmpty) _conditioned = ConditionedRecording.Create(reader, mapping, filters);
             if (Math.Abs(_outRate - _inRate) > 1e-9 * _inRate)
             {
                 _resampler = new EegResampler(_inRate, _outRate, _o.Resampler);
@@ -274,11 +292,15 @@ public sealed class EegWindower
             long inStart, inEnd;
             if (_resampler is null) { inStart = start; inEnd = start + n; }
             else (inStart, inEnd) = _resampler.InputRange(start, n, _inputLength);
-            float[][] raw = _reader.ReadMicrovolts(_sources, inStart, checked((int)(inEnd - inStart)));
+            int inCount = checked((int)(inEnd - inStart));
+            float[][] raw = _conditioned?.ReadMicrovolts(inStart, inCount) ?? _reader.ReadMicrovolts(_sources, inStart, inCount);
 
             // The part of the input this window covers (not the filter margin), for saturation and gaps.
             long coreStart = _resampler is null ? start : Math.Clamp((long)Math.Floor(start * _inRate / _outRate), 0, _inputLength - 1);
             long coreEnd = _resampler is null ? start + n : Math.Clamp((long)Math.Ceiling((start + n) * _inRate / _outRate), coreStart + 1, _inputLength);
+            // Saturation is a property of the recorded samples, not of the filtered ones.
+            long railStart = _conditioned is null ? inStart : coreStart;
+            float[][] rails = _conditioned is null ? raw : _reader.ReadMicrovolts(_sources, coreStart, checked((int)(coreEnd - coreStart)));
             var flat = new List<string>();
             var saturated = new List<string>();
             for (int c = 0; c < channels; c++)
@@ -293,7 +315,7 @@ public sealed class EegWindower
                 int atRail = 0;
                 for (long i = coreStart; i < coreEnd; i++)
                 {
-                    float v = raw[c][i - inStart];
+                    float v = rails[c][i - railStart];
                     if (v <= _railLow[c] || v >= _railHigh[c]) atRail++;
                 }
                 if (atRail > 0 && atRail >= _o.SaturatedFraction * (coreEnd - coreStart)) saturated.Add(_mapping.Channels[c]);
