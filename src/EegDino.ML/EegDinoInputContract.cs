@@ -16,8 +16,9 @@ namespace EegDino.ML;
 public sealed class EegDinoInputContract : IEquatable<EegDinoInputContract>
 {
     internal EegDinoInputContract(int numberOfChannels, IReadOnlyList<string>? channelNames, double samplesPerSecond,
-        int? samplesPerChannel, float inputScale, int patchSize)
+        int? samplesPerChannel, float inputScale, int patchSize, EegFilterOptions? filters = null)
     {
+        Filters = filters ?? EegFilterOptions.None;
         NumberOfChannels = numberOfChannels;
         ChannelNames = channelNames?.ToArray();
         SamplesPerSecond = samplesPerSecond;
@@ -47,15 +48,18 @@ public sealed class EegDinoInputContract : IEquatable<EegDinoInputContract>
     /// <summary>Samples per patch of the network (200 for the released model).</summary>
     public int PatchSize { get; }
 
+    /// <summary>The filtering and re-referencing the rows had (<see cref="EegFilterOptions.None"/> when none was recorded).</summary>
+    public EegFilterOptions Filters { get; }
+
     /// <summary>
     /// EEG loader settings that produce rows of this contract from EDF/BDF recordings: the channel
-    /// order (when named), the output rate and, for fixed-size models, the window length (stride equal
-    /// to the window). Adjust the rest (stride, flags) on the result.
+    /// order (when named), the filters, the output rate and, for fixed-size models, the window length
+    /// (stride equal to the window). Adjust the rest (stride, flags) on the result.
     /// </summary>
     /// <returns>New loader options.</returns>
     public EegLoaderOptions ToLoaderOptions()
     {
-        var options = new EegLoaderOptions();
+        var options = new EegLoaderOptions { Filters = Filters };
         if (ChannelNames is { } names) options.Montage.ChannelOrder = names.ToArray();
         options.Windows.TargetSamplesPerSecond = SamplesPerSecond;
         if (WindowSeconds is double seconds)
@@ -90,7 +94,8 @@ public sealed class EegDinoInputContract : IEquatable<EegDinoInputContract>
         string window = SamplesPerChannel is int s
             ? string.Create(CultureInfo.InvariantCulture, $"windows of {s} samples ({s / SamplesPerSecond:0.###} s)")
             : "any length";
-        return string.Create(CultureInfo.InvariantCulture, $"{channels} at {SamplesPerSecond:0.###} Hz, {window}, input x {InputScale:R}");
+        string filters = Filters.IsEmpty ? "" : $", filtered {Filters}";
+        return string.Create(CultureInfo.InvariantCulture, $"{channels} at {SamplesPerSecond:0.###} Hz, {window}, input x {InputScale:R}{filters}");
     }
 
     /// <inheritdoc />
@@ -110,11 +115,11 @@ public sealed class EegDinoInputContract : IEquatable<EegDinoInputContract>
 
     /// <summary>A contract for <paramref name="options"/> and a model of <paramref name="config"/>.</summary>
     internal static EegDinoInputContract From(EegDinoModelOptions options, EegDinoConfig config, int numberOfChannels, int? samplesPerChannel) =>
-        new(numberOfChannels, options.ChannelNames, options.SamplesPerSecond, samplesPerChannel, options.InputScale, config.PatchSize);
+        new(numberOfChannels, options.ChannelNames, options.SamplesPerSecond, samplesPerChannel, options.InputScale, config.PatchSize, options.Filters);
 
     /// <summary>The same contract for rows of another shape (the channel names are kept only when their count still fits).</summary>
     internal EegDinoInputContract WithRows(int numberOfChannels, int? samplesPerChannel) =>
-        new(numberOfChannels, ChannelNames?.Count == numberOfChannels ? ChannelNames : null, SamplesPerSecond, samplesPerChannel, InputScale, PatchSize);
+        new(numberOfChannels, ChannelNames?.Count == numberOfChannels ? ChannelNames : null, SamplesPerSecond, samplesPerChannel, InputScale, PatchSize, Filters);
 
     internal string ToJson()
     {
@@ -127,6 +132,7 @@ public sealed class EegDinoInputContract : IEquatable<EegDinoInputContract>
             ["input_scale"] = InputScale,
             ["patch_size"] = PatchSize,
         };
+        if (!Filters.IsEmpty) node["filters"] = Filters.ToString(); // absent when unfiltered, as contracts written before filters existed
         return node.ToJsonString();
     }
 
@@ -142,12 +148,13 @@ public sealed class EegDinoInputContract : IEquatable<EegDinoInputContract>
             int? samples = o["samples_per_channel"]?.GetValue<int>();
             float scale = o["input_scale"]?.GetValue<float>() ?? throw Missing("input_scale");
             int patch = o["patch_size"]?.GetValue<int>() ?? throw Missing("patch_size");
+            EegFilterOptions filters = o["filters"]?.GetValue<string>() is { } text ? EegFilterOptions.Parse(text) : EegFilterOptions.None;
             if (channels < 1 || (names is not null && names.Length != channels) || !double.IsFinite(rate) || rate <= 0
                 || samples is < 1 || !float.IsFinite(scale) || scale <= 0 || patch < 1)
                 throw new EegDinoModelFormatException($"The input contract in {where} is out of range: {json}");
-            return new EegDinoInputContract(channels, names, rate, samples, scale, patch);
+            return new EegDinoInputContract(channels, names, rate, samples, scale, patch, filters);
         }
-        catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException)
+        catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException or ArgumentException)
         {
             throw new EegDinoModelFormatException($"The input contract in {where} cannot be read ({e.Message}): {json}", e);
         }

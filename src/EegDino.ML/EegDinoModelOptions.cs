@@ -61,6 +61,14 @@ public sealed class EegDinoModelOptions
     /// <summary>Sampling rate of the input in Hz (200, the released model's: one 200-sample patch is one second). Recorded in the input contract.</summary>
     public double SamplesPerSecond { get; set; } = 200;
 
+    /// <summary>
+    /// How the rows were filtered and re-referenced before the model saw them (e.g. the
+    /// <c>EegLoaderOptions.Filters</c> the loader used); <see cref="Eeg.EegFilterOptions.None"/> by
+    /// default. The model does not filter: this is recorded in the input contract, so that a saved
+    /// model's <see cref="EegDinoInputContract.ToLoaderOptions"/> loads new recordings the same way.
+    /// </summary>
+    public Eeg.EegFilterOptions Filters { get; set; } = Eeg.EegFilterOptions.None;
+
     /// <summary>A copy (the channel names are copied too).</summary>
     /// <returns>A new instance with the same values.</returns>
     public EegDinoModelOptions Clone()
@@ -101,6 +109,7 @@ public sealed class EegDinoModelOptions
             if (duplicate is not null)
                 throw new ArgumentException($"ChannelNames holds '{duplicate.Key}' {duplicate.Count()} times; each channel must appear once.", nameof(ChannelNames));
         }
+        if (Filters is null) throw new ArgumentNullException(nameof(Filters), "Filters is null; use EegFilterOptions.None for unfiltered input.");
         if (Config is { } config && ChannelNames is { Count: var count } && count > config.NumberOfChannelEmbeddings)
             throw new ArgumentException($"ChannelNames lists {count} channels; the model has {config.NumberOfChannelEmbeddings} channel slots.", nameof(ChannelNames));
     }

@@ -6,10 +6,11 @@ namespace EegDino.ML.Samples.Cli;
 
 /// <summary>
 /// The model options shared by every command that loads a model: <c>--model</c>, <c>--scale</c>,
-/// <c>--device</c>, <c>--source</c>, <c>--config</c>, <c>--precision</c>. A command's settings derive
+/// <c>--device</c>, <c>--source</c>, <c>--config</c>, <c>--precision</c>, and (for the commands that read
+/// recordings) the filter options of <see cref="FilterSettings"/>. A command's settings derive
 /// from this class and add their own options; <see cref="ValidateCommand"/> checks those.
 /// </summary>
-internal abstract class ModelSettings : CommandSettings
+internal abstract class ModelSettings : FilterSettings
 {
     [CommandOption("--model <PATH>")]
     [Description("The model: a safetensors file, a braindecode-style folder (config.json + model.safetensors) or a torch .pt checkpoint.")]
@@ -48,7 +49,11 @@ internal abstract class ModelSettings : CommandSettings
         OptionValues.Device(Device),
         OptionValues.Source(Source),
         OptionValues.Precision("--precision", Precision),
+        ValidateFilters(),
         ValidateCommand());
+
+    /// <summary>Model commands read no recordings unless they say so (embed, demo, train-classifier do).</summary>
+    protected override bool ReadsRecordings => false;
 
     /// <summary>The command's own checks, after the model options'; null when all is well.</summary>
     protected virtual ValidationResult? ValidateCommand() => null;
@@ -72,6 +77,7 @@ internal abstract class ModelSettings : CommandSettings
         WeightSource = WeightSource,
         Config = LoadConfig(),
         Precision = ComputePrecision,
+        Filters = ToFilterOptions(),
     };
 
     /// <summary>The options for <see cref="EegDinoEncoder.Load(string, EegDinoEncoderOptions?)"/>.</summary>

@@ -22,6 +22,9 @@ internal sealed class DemoCommand : Command<DemoCommand.Settings>
 {
     public sealed class Settings : ModelSettings
     {
+        /// <summary>This command reads recordings: the filter options apply.</summary>
+        protected override bool ReadsRecordings => true;
+
         [CommandOption("--output <DIR>")]
         [Description("Where the figure, embeddings.csv, metrics.txt and copies of the data and model go.")]
         [DefaultValue("eegdino-demo")]
@@ -104,7 +107,7 @@ internal sealed class DemoCommand : Command<DemoCommand.Settings>
             string path = Path.Combine(bundled, "Data", file);
             using EdfReader reader = EdfReader.Open(path);
             MontageMapping mapping = mapper.Map(reader.Signals);
-            var cut = windower.GetWindows(reader, mapping).ToList();
+            var cut = windower.GetWindows(reader, mapping, settings.ToFilterOptions()).ToList();
             if (cut.Count == 0)
                 throw new UsageException(string.Create(ci, $"--window-seconds is {windowSeconds}; {file} lasts {reader.DurationSeconds:0.###} s, shorter than one window."));
             double inRate = reader.Signals[mapping.SourceIndexes[0]].SamplesPerSecond;

@@ -19,6 +19,9 @@ internal sealed class EmbedCommand : Command<EmbedCommand.Settings>
 {
     public sealed class Settings : ModelSettings
     {
+        /// <summary>This command reads recordings: the filter options apply.</summary>
+        protected override bool ReadsRecordings => true;
+
         [CommandArgument(0, "[FILES-OR-FOLDERS]")]
         [Description(".edf/.bdf files, or folders searched recursively for them.")]
         public string[] Inputs { get; init; } = [];
@@ -131,6 +134,7 @@ internal sealed class EmbedCommand : Command<EmbedCommand.Settings>
         {
             Windows = new EegWindowOptions { WindowSeconds = windowSeconds, StrideSeconds = strideSeconds },
             Montage = new MontageOptions { UseOnlyPresentChannels = settings.UsePresentChannels },
+            Filters = settings.ToFilterOptions(),
             BatchSize = batchSize,
             Embedding = kind,
             KeepParts = settings.KeepParts,
@@ -306,7 +310,7 @@ internal sealed class EmbedCommand : Command<EmbedCommand.Settings>
                 try
                 {
                     using var reader = EdfReader.Open(input.Path);
-                    windows.AddRange(windower.GetWindows(reader, mapper.Map(reader.Signals)));
+                    windows.AddRange(windower.GetWindows(reader, mapper.Map(reader.Signals), options.Filters));
                 }
                 catch (Exception e) when (e is EegDinoException or IOException)
                 {

@@ -14,7 +14,7 @@ namespace EegDino.ML.Samples.Commands;
 /// </summary>
 internal sealed class PreprocessCommand : Command<PreprocessCommand.Settings>
 {
-    public sealed class Settings : CommandSettings
+    public sealed class Settings : FilterSettings
     {
         [CommandArgument(0, "<FILE>")]
         [Description("An .edf or .bdf file.")]
@@ -32,8 +32,9 @@ internal sealed class PreprocessCommand : Command<PreprocessCommand.Settings>
         [Description("Keep only the electrodes present instead of failing when one is missing.")]
         public bool UsePresentChannels { get; init; }
 
-        public override ValidationResult Validate() => string.IsNullOrWhiteSpace(Output)
-            ? ValidationResult.Error("--output is required: the safetensors file to write.") : ValidationResult.Success();
+        public override ValidationResult Validate() => OptionValues.First(
+            string.IsNullOrWhiteSpace(Output) ? ValidationResult.Error("--output is required: the safetensors file to write.") : null,
+            ValidateFilters());
     }
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
@@ -49,17 +50,19 @@ internal sealed class PreprocessCommand : Command<PreprocessCommand.Settings>
         MontageMapping mapping = new MontageMapper(new MontageOptions { UseOnlyPresentChannels = present }).Map(reader.Signals);
         EdfSignal first = reader.Signals[mapping.SourceIndexes[0]];
         long n = reader.SampleCount(first.Index);
-        float[][] channels = reader.ReadMicrovolts(mapping.SourceIndexes, 0, checked((int)n));
-        double rate = first.SamplesPerSecond;
-        if (!noResample && Math.Abs(rate - 200) > 1e-9)
+        double fileRate = first.SamplesPerSecond;
+        // The whole recording as one window: the same road (reference, filters, resampling) as the loader and embed.
+        EegFilterOptions filters = settings.ToFilterOptions();
+        var windower = new EegWindower(new EegWindowOptions
         {
-            var resampler = new EegResampler(rate, 200);
-            channels = channels.Select(c => resampler.Resample(c)).ToArray();
-            rate = 200;
-        }
-        int t = channels[0].Length;
-        var data = new float[channels.Length * t];
-        for (int c = 0; c < channels.Length; c++) channels[c].CopyTo(data, c * t);
+            WindowSeconds = n / fileRate,
+            StrideSeconds = n / fileRate,
+            TargetSamplesPerSecond = noResample ? null : 200,
+        });
+        EegWindow whole = windower.GetWindows(reader, mapping, filters).Single();
+        double rate = whole.SamplesPerSecond;
+        int t = whole.NumberOfSamples;
+        float[] data = whole.Signal;
 
         var metadata = new Dictionary<string, string>
         {
@@ -70,12 +73,13 @@ internal sealed class PreprocessCommand : Command<PreprocessCommand.Settings>
             ["unit"] = "uV",
             ["source"] = Path.GetFileName(path),
             ["gaps"] = string.Join(";", reader.Gaps.Select(g => $"{g.StartSeconds.ToString(ci)}+{g.DurationSeconds.ToString(ci)}")),
+            ["filters"] = filters.ToString(),
         };
-        SafetensorsFile.Write(output, new Dictionary<string, FloatTensor> { ["signal"] = new([channels.Length, t], data) }, metadata);
+        SafetensorsFile.Write(output, new Dictionary<string, FloatTensor> { ["signal"] = new([whole.Channels.Count, t], data) }, metadata);
 
         foreach (EdfGap g in reader.Gaps)
             Console.Error.WriteLine($"warning: gap of {g.DurationSeconds.ToString("0.###", ci)} s at {g.StartSeconds.ToString("0.###", ci)} s is not filled; the records are concatenated.");
-        Console.WriteLine($"{Path.GetFileName(path)}: {mapping.Channels.Count} channels x {t} samples at {rate.ToString(ci)} Hz ({(t / rate).ToString("0.###", ci)} s) -> {output}");
+        Console.WriteLine($"{Path.GetFileName(path)}: {mapping.Channels.Count} channels x {t} samples at {rate.ToString(ci)} Hz ({(t / rate).ToString("0.###", ci)} s){(filters.IsEmpty ? "" : $", {filters}")} -> {output}");
         if (mapping.Missing.Count > 0) Console.WriteLine($"missing: {string.Join(", ", mapping.Missing)}");
         Console.WriteLine($"dropped ({mapping.Dropped.Count}): {string.Join(", ", mapping.Dropped)}");
         return ExitCodes.Ok;

@@ -19,6 +19,9 @@ internal sealed class TrainClassifierCommand : Command<TrainClassifierCommand.Se
 {
     public sealed class Settings : ModelSettings
     {
+        /// <summary>This command reads recordings: the filter options apply.</summary>
+        protected override bool ReadsRecordings => true;
+
         [CommandOption("--class <NAME=FILE>")]
         [Description("A recording whose windows all have class NAME (repeat; at least two classes).")]
         public string[] Classes { get; init; } = [];
@@ -121,6 +124,7 @@ internal sealed class TrainClassifierCommand : Command<TrainClassifierCommand.Se
         IDataView windows = ml.Data.LoadFromEegRecordings(classes, new EegLoaderOptions
         {
             Windows = new EegWindowOptions { WindowSeconds = settings.WindowSeconds, StrideSeconds = settings.StrideSeconds },
+            Filters = settings.ToFilterOptions(), // also recorded in the saved classifier's input contract (options.Model.Filters)
         });
         // Windowing and resampling run once: the rows are cached in memory before the split.
         IDataView keyed = ml.Transforms.Conversion.MapValueToKey(EegDataColumns.Label).Fit(windows).Transform(windows);

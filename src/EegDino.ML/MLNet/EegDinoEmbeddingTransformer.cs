@@ -169,6 +169,7 @@ public sealed class EegDinoEmbeddingTransformer : ITransformer, IDisposable
             Precision = state.GetEnum<EegDinoPrecision>("Precision", EegDinoPrecision.Float32),
             ChannelNames = contract?.ChannelNames,
             SamplesPerSecond = contract?.SamplesPerSecond ?? 200,
+            Filters = contract?.Filters ?? EegDino.ML.Eeg.EegFilterOptions.None,
         };
         using var stream = new MemoryStream(state.Weights, writable: false);
         var (tensors, metadata) = SafetensorsReader.Read(stream, state.WeightsEntryName);

@@ -76,6 +76,7 @@ public sealed class ClassifierTrainerContractTests
         var ml = new MLContext(seed: 1);
         var options = RhythmData.Options(epochs: 1);
         options.Model.ChannelNames = Enumerable.Range(0, RhythmData.Channels).Select(i => $"E{i}").ToArray();
+        options.Model.Filters = new EegDino.ML.Eeg.EegFilterOptions { LowFrequencyHz = 0.5, HighFrequencyHz = 40, NotchFrequenciesHz = [50] };
         var data = RhythmData.Load(ml, RhythmData.Rows(8, seed: 2));
         using var model = ml.MulticlassClassification.Trainers.EegDino(options).Fit(data);
         var contract = model.InputContract;
@@ -92,6 +93,8 @@ public sealed class ClassifierTrainerContractTests
         var reloaded = loaded as EegDinoClassificationTransformer ?? ((TransformerChain<ITransformer>)loaded).OfType<EegDinoClassificationTransformer>().Single();
         Assert.AreEqual(contract, reloaded.InputContract);
         var loader = reloaded.InputContract.ToLoaderOptions();
+        Assert.AreEqual(options.Model.Filters, loader.Filters, "the loader filters new recordings as the training rows were");
+        StringAssert.Contains(reloaded.InputContract.Describe(), "filtered l_freq=0.5 h_freq=40 notch=50");
         Assert.AreEqual(2.0, loader.Windows.WindowSeconds);
         CollectionAssert.AreEqual(contract.ChannelNames!.ToArray(), loader.Montage.ChannelOrder.ToArray());
         StringAssert.Contains(reloaded.InputContract.Describe(), "16 channels (E0, E1");

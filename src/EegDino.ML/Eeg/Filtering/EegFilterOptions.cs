@@ -226,7 +226,7 @@ public sealed class EegFilterOptions : IEquatable<EegFilterOptions>
     /// bandwidths given without their frequency.
     /// </summary>
     /// <exception cref="ArgumentException">The options contradict each other; the message names the values.</exception>
-    internal void Validate()
+    public void Validate()
     {
         if (_lFreq is { } l && _hFreq is { } h && !(l < h))
             throw new ArgumentException(
