@@ -79,7 +79,10 @@ internal static class OnnxEncoderGraph
         _ => "[batch, classes]: the classification head's logits",
     };
 
-    /// <summary>The ONNX IR version released with each opset (ONNX 1.12 = opset 17 = IR 8, ..., 1.16 = opset 21 = IR 10).</summary>
+    /// <summary>
+    /// The ONNX IR version released with each opset (onnx's own version table: 1.12/1.13 = opsets
+    /// 17/18 = IR 8, 1.14/1.15 = 19/20 = IR 9, 1.16/1.17 = 21/22 = IR 10, 1.18 = 23 = IR 11).
+    /// </summary>
     internal static long IrVersionFor(int opset) => opset switch
     {
         <= 18 => 8,
