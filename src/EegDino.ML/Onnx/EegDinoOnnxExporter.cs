@@ -16,8 +16,9 @@ namespace EegDino.ML;
 /// with zeros inside the graph, as the encoder does. Outputs, as <c>eegdino encode</c> names them:
 /// <c>encoder_output</c> <c>[batch, G + C*P, D]</c>, <c>global_token</c> <c>[batch, D]</c>,
 /// <c>pooled_mean</c> <c>[batch, D]</c> and, for a model with a classification head, <c>logits</c>
-/// <c>[batch, classes]</c>. The model's metadata (<c>eegdino.*</c> keys) states the input contract:
-/// channel slots and order, sampling rate, input scale, patch size and the configuration JSON.</para>
+/// <c>[batch, classes]</c>. The model's metadata (<c>eegdino.*</c> keys) states the input contract
+/// (<see cref="EegDinoEncoder.InputContract"/>: channel order, sampling rate, input scale, patch size),
+/// the channel slots and the configuration JSON.</para>
 /// <para>In float32 the graph reproduces the TorchSharp encoder: on the golden fixtures, ONNX Runtime's
 /// CPU provider scores NRMSE at most 1e-6 against PyTorch's float64 reference for every output
 /// (docs/onnx.md has the figures, the float16 accuracy and the speed).</para>
@@ -122,6 +123,6 @@ public static class EegDinoOnnxExporter
         int? headClasses = runtime.Network.Head?.NumberOfClasses;
         var settings = OnnxExportSettings.Resolve(options?.Clone() ?? new EegDinoOnnxExportOptions(), headClasses);
         var weights = runtime.Run(() => NetworkWeights.Extract(runtime.Network));
-        return OnnxEncoderGraph.Build(weights, runtime.Config, runtime.Options.InputScale, settings);
+        return OnnxEncoderGraph.Build(weights, runtime.Config, encoder.InputContract, settings);
     }
 }

@@ -13,9 +13,10 @@ namespace EegDino.ML.Onnx;
 /// </summary>
 internal static class OnnxEncoderGraph
 {
-    public static OnnxModel Build(IReadOnlyDictionary<string, WeightTensor> weights, EegDinoConfig config, float inputScale,
+    public static OnnxModel Build(IReadOnlyDictionary<string, WeightTensor> weights, EegDinoConfig config, EegDinoInputContract contract,
         OnnxExportSettings settings)
     {
+        float inputScale = contract.InputScale;
         var g = new OnnxGraphBuilder(settings.Opset, settings.ComputeType);
         var cx = new OnnxExportContext(g, weights, config);
         int dim = config.EmbeddingDim, globalCount = config.NumberOfGlobalTokens;
@@ -54,10 +55,10 @@ internal static class OnnxEncoderGraph
 
         var graph = new OnnxGraph("eegdino", g.Nodes, g.Initializers,
             [new OnnxValueInfo(input, OnnxProto.DataType.Float, ["batch", "channels", "samples"],
-                $"EEG [batch, channels, samples] at 200 Hz in the units the encoder takes (multiplied by {inputScale.ToString(CultureInfo.InvariantCulture)} inside the graph); channel i uses channel slot i")],
+                $"EEG [batch, channels, samples] at {contract.SamplesPerSecond.ToString("0.###", CultureInfo.InvariantCulture)} Hz in the units the encoder takes (multiplied by {inputScale.ToString(CultureInfo.InvariantCulture)} inside the graph); channel i uses channel slot i")],
             outputs, $"EEG-DINO encoder, {config}");
         return new OnnxModel(IrVersionFor(settings.Opset), settings.Opset, "EegDino.ML", ProducerVersion, graph.Doc, graph,
-            OnnxModelMetadata.Describe(config, inputScale, settings));
+            OnnxModelMetadata.Describe(config, contract, settings));
     }
 
     /// <summary>Patch tokens, global tokens left out: <c>[B, C*P, D]</c>.</summary>

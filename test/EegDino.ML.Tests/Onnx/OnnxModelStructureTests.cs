@@ -79,21 +79,31 @@ public sealed class OnnxModelStructureTests
     [TestMethod]
     public void MetadataStatesTheInputContract()
     {
-        using var encoder = OnnxTestModels.LoadFixture("small", inputScale: 0.01f);
+        string[] names = [.. EegDino.ML.Eeg.MontageMapper.DefaultChannelOrder];
+        var options = new EegDinoEncoderOptions { InputScale = 0.01f, Config = Fixtures.Config("small") };
+        options.Model.ChannelNames = names;
+        using var encoder = EegDinoEncoder.Load(Fixtures.Weights("small"), options);
         using var session = OnnxTestModels.Session(OnnxTestModels.Export(encoder));
         var metadata = session.ModelMetadata;
         Assert.AreEqual("EegDino.ML", metadata.ProducerName);
         var map = metadata.CustomMetadataMap;
+        Assert.AreEqual(encoder.InputContract, EegDinoInputContract.FromJson(map["eegdino.input_contract"], "metadata"), "the encoder's input contract, as the library saves it");
+        Assert.AreEqual(string.Join(",", names), map["eegdino.channel_order"]);
         Assert.AreEqual("19", map["eegdino.channel_slots"]);
         Assert.AreEqual("200", map["eegdino.sampling_rate_hz"]);
         Assert.AreEqual("200", map["eegdino.patch_size"]);
         Assert.AreEqual(0.01f, float.Parse(map["eegdino.input_scale"], System.Globalization.CultureInfo.InvariantCulture));
         StringAssert.Contains(map["eegdino.input_units"], "microvolts");
-        StringAssert.Contains(map["eegdino.channel_order"], string.Join(",", EegDino.ML.Eeg.MontageMapper.DefaultChannelOrder));
         Assert.AreEqual(encoder.Config, EegDinoConfig.FromJson(map["eegdino.config"]), "the configuration JSON reads back as the model's");
         Assert.AreEqual("encoder_output,global_token,pooled_mean,logits", map["eegdino.outputs"]);
         Assert.AreEqual("4", map["eegdino.head_classes"]);
         Assert.AreEqual("float32", map["eegdino.precision"]);
+
+        // Unnamed channels say so, and name the default montage order the loader would use.
+        using var unnamed = OnnxTestModels.Session(OnnxTestModels.Export("tiny"));
+        string order = unnamed.ModelMetadata.CustomMetadataMap["eegdino.channel_order"];
+        StringAssert.StartsWith(order, "unnamed");
+        StringAssert.Contains(order, string.Join(",", names));
     }
 
     [TestMethod]
