@@ -24,6 +24,12 @@ internal static class OnnxSpeedComparison
             EegDinoOnnxExporter.Export(encoder, stream, new EegDinoOnnxExportOptions { Outputs = ["encoder_output", "global_token", "pooled_mean"] });
             onnx = stream.ToArray();
         }
+        foreach (var precision in new[] { EegDinoPrecision.Float32, EegDinoPrecision.Float16 })
+        {
+            using var file = new MemoryStream();
+            EegDinoOnnxExporter.Export(encoder, file, new EegDinoOnnxExportOptions { Precision = precision });
+            log.WriteLine($"exported file, every output, {precision}: {file.Length / 1e6:F2} MB");
+        }
         using var sessionOptions = new SessionOptions { IntraOpNumThreads = 2, InterOpNumThreads = 1, ExecutionMode = ExecutionMode.ORT_SEQUENTIAL };
         using var session = new InferenceSession(onnx, sessionOptions);
 
