@@ -17,7 +17,7 @@ internal static class OnnxSpeedComparison
     public static void Run(TextWriter log, string modelPath, int[] batches, int rounds)
     {
         using var encoder = EegDinoEncoder.Load(modelPath);
-        log.WriteLine($"model: {encoder.Config}");
+        log.WriteLine($"model: {encoder.Config}; TorchSharp threads: {TorchSharp.torch.get_num_threads()}, ONNX Runtime intra-op threads: 2");
         byte[] onnx;
         using (var stream = new MemoryStream())
         {

@@ -3,7 +3,8 @@ using EegDino.ML;
 using EegDino.ML.OnnxSpeed;
 
 // Usage: [--model PATH] [--rounds N] [--what speed|spectrum|all]
-string model = Path.Combine(AppContext.BaseDirectory, "../../../../../src/EegDino.ML.Samples/Models/eegdino-small-random.safetensors");
+// Default: the Small-preset fixture weights (random; the same file the eegdino app bundles).
+string model = Path.Combine(AppContext.BaseDirectory, "../../../../EegDino.ML.Tests/TestData/fixtures/small.weights.safetensors");
 int rounds = 9;
 string what = "all";
 for (int i = 0; i + 1 < args.Length; i += 2)
