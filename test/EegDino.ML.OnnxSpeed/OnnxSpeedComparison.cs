@@ -7,7 +7,8 @@ namespace EegDino.ML.OnnxSpeed;
 /// ONNX Runtime (CPU provider, 2 intra-op threads) on the exported graph against the TorchSharp path
 /// (<see cref="EegDinoEncoder.EncodeBatch"/>) on the same 19 x 2000 windows (10 s at 200 Hz), both
 /// producing encoder_output, global_token and pooled_mean. The variants alternate within each round,
-/// so a noisy neighbour hits both; 3 untimed warm-up passes each first. Also checks that the two
+/// so a noisy neighbour hits both, with a pause before each pass (<see cref="Quiet"/>); 3 untimed
+/// warm-up passes each first. Also checks that the two
 /// paths agree (NRMSE of pooled_mean between them).
 /// </summary>
 internal static class OnnxSpeedComparison
@@ -47,15 +48,24 @@ internal static class OnnxSpeedComparison
             var timing = new Timing();
             for (int r = 0; r < rounds; r++)
             {
-                // Alternate which goes first, so neither always runs on a cache warmed by the other.
-                if (r % 2 == 0) { timing.Measure("torch", Torch); timing.Measure("ort", Ort); }
-                else { timing.Measure("ort", Ort); timing.Measure("torch", Torch); }
+                // Alternate which goes first, so neither always runs on a cache warmed by the other,
+                // and leave both thread pools idle before each pass (see Quiet).
+                if (r % 2 == 0) { Quiet(); timing.Measure("torch", Torch); Quiet(); timing.Measure("ort", Ort); }
+                else { Quiet(); timing.Measure("ort", Ort); Quiet(); timing.Measure("torch", Torch); }
             }
             log.WriteLine($"| {batch} | {timing.Median("torch"):F1} / {timing.Best("torch"):F1} | {timing.Median("ort"):F1} / {timing.Best("ort"):F1} | " +
                 $"{timing.Median("ort") / timing.Median("torch"):F2}, {timing.Best("ort") / timing.Best("torch"):F2} | {Nrmse(onnxPooled, torchPooled):E1} |");
         }
         log.WriteLine($"({rounds} timed rounds per batch size, variants alternating; a ratio below 1 means ONNX Runtime is faster)");
     }
+
+    /// <summary>
+    /// Both runtimes' worker threads spin after a pass before they sleep (libtorch's OpenMP for up to
+    /// 200 ms by default, ONNX Runtime's pool briefly): back to back, one runtime's spinning threads
+    /// take the 2 cores from the other's next pass (measured: TorchSharp 2.2 s instead of ~25 ms at
+    /// batch 1). A pause lets them sleep, so each pass runs on an idle machine.
+    /// </summary>
+    private static void Quiet() => Thread.Sleep(400);
 
     private static float[] RunOnnx(InferenceSession session, float[] signal, long[] shape)
     {
