@@ -11,17 +11,12 @@ namespace EegDino.ML.Tests.Onnx;
 [TestClass]
 public sealed class OnnxExportErrorTests
 {
-    private string _folder = "";
+    private readonly TemporaryFolder _temporary = new("eegdino-onnx-");
 
-    [TestInitialize]
-    public void CreateFolder()
-    {
-        _folder = Path.Combine(Path.GetTempPath(), "eegdino-tests", Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(_folder);
-    }
+    private string Folder => _temporary.Path;
 
     [TestCleanup]
-    public void DeleteFolder() => Directory.Delete(_folder, recursive: true);
+    public void DeleteFolder() => _temporary.Dispose();
 
     [TestMethod]
     public void ACheckpointThatFailsTheStrictLoadIsRefusedWithTheLoadersMessage()
@@ -29,9 +24,9 @@ public sealed class OnnxExportErrorTests
         var tensors = SafetensorsReader.Read(Fixtures.Weights("tiny")).Tensors;
         tensors.Remove("encoder_layers.1.attn.v_bias");
         tensors["encoder_layers.0.attn.extra"] = new WeightTensor([1], [0]);
-        string model = Path.Combine(_folder, "broken.safetensors");
+        string model = Path.Combine(Folder, "broken.safetensors");
         SafetensorsWriter.Write(model, tensors, new Dictionary<string, string> { ["config"] = Fixtures.Config("tiny").ToJson() });
-        string output = Path.Combine(_folder, "broken.onnx");
+        string output = Path.Combine(Folder, "broken.onnx");
 
         var e = Assert.ThrowsExactly<EegDinoWeightsMismatchException>(() => EegDinoOnnxExporter.Export(model, output));
         StringAssert.Contains(e.Message, "missing 1: encoder_layers.1.attn.v_bias");
@@ -42,39 +37,39 @@ public sealed class OnnxExportErrorTests
     [TestMethod]
     public void AModelFileThatIsNotAModelIsAFormatError()
     {
-        string model = Path.Combine(_folder, "not-a-model.safetensors");
+        string model = Path.Combine(Folder, "not-a-model.safetensors");
         File.WriteAllText(model, "hello");
-        Assert.ThrowsExactly<EegDinoModelFormatException>(() => EegDinoOnnxExporter.Export(model, Path.Combine(_folder, "x.onnx")));
+        Assert.ThrowsExactly<EegDinoModelFormatException>(() => EegDinoOnnxExporter.Export(model, Path.Combine(Folder, "x.onnx")));
     }
 
     [TestMethod]
     public void AnUnwritableOutputPathIsAClearError()
     {
         using var encoder = OnnxTestModels.LoadFixture("tiny");
-        string missingFolder = Path.Combine(_folder, "no-such-folder", "model.onnx");
+        string missingFolder = Path.Combine(Folder, "no-such-folder", "model.onnx");
         var e = Assert.ThrowsExactly<EegDinoException>(() => EegDinoOnnxExporter.Export(encoder, missingFolder));
         StringAssert.Contains(e.Message, missingFolder);
 
         // A folder where the file should go.
-        e = Assert.ThrowsExactly<EegDinoException>(() => EegDinoOnnxExporter.Export(encoder, _folder));
+        e = Assert.ThrowsExactly<EegDinoException>(() => EegDinoOnnxExporter.Export(encoder, Folder));
         StringAssert.Contains(e.Message, "is a folder");
 
         // Under /proc nothing can be created, even by root (the tests may run as root, where permission bits do not stop writes).
         e = Assert.ThrowsExactly<EegDinoException>(() => EegDinoOnnxExporter.Export(encoder, "/proc/eegdino-test.onnx"));
         StringAssert.Contains(e.Message, "/proc/eegdino-test.onnx");
 
-        Assert.AreEqual(0, Directory.GetFiles(_folder).Length, "no temporary file is left behind");
+        Assert.AreEqual(0, Directory.GetFiles(Folder).Length, "no temporary file is left behind");
     }
 
     [TestMethod]
     public void AnExistingFileIsReplacedByACompleteModel()
     {
         using var encoder = OnnxTestModels.LoadFixture("tiny");
-        string output = Path.Combine(_folder, "model.onnx");
+        string output = Path.Combine(Folder, "model.onnx");
         File.WriteAllText(output, "old contents");
         EegDinoOnnxExporter.Export(encoder, output);
         CollectionAssert.AreEqual(OnnxTestModels.Export(encoder), File.ReadAllBytes(output), "the file holds the export, byte for byte");
-        Assert.AreEqual(1, Directory.GetFiles(_folder).Length, "no temporary file is left behind");
+        Assert.AreEqual(1, Directory.GetFiles(Folder).Length, "no temporary file is left behind");
     }
 
     [TestMethod]

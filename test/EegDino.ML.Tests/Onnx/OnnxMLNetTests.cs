@@ -23,47 +23,39 @@ public sealed class OnnxMLNetTests
     [TestMethod]
     public void ApplyOnnxModelGivesTheReferenceAndSurvivesSaveAndLoad()
     {
-        string folder = Path.Combine(Path.GetTempPath(), "eegdino-tests", Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(folder);
-        try
+        using var folder = new TemporaryFolder("eegdino-onnx-mlnet-");
+        string onnxPath = folder.File("tiny.onnx");
+        using (var encoder = OnnxTestModels.LoadFixture("tiny")) EegDinoOnnxExporter.Export(encoder, onnxPath);
+
+        float[] input = Fixtures.Input("tiny", out long[] shape);
+        Assert.AreEqual(Channels, (int)shape[1]);
+        Assert.AreEqual(Samples, (int)shape[2]);
+        int size = Channels * Samples;
+        var rows = Enumerable.Range(0, (int)shape[0]).Select(b => new Row { Signal = input.AsSpan(b * size, size).ToArray() }).ToList();
+
+        var ml = new MLContext(seed: 1);
+        IDataView data = ml.Data.LoadFromEnumerable(rows);
+        string[] outputs = ["pooled_mean", "global_token", "logits"];
+        var pipeline = ml.Transforms.ApplyOnnxModel(outputs, [EegDinoOnnxExporter.InputName], onnxPath,
+            new Dictionary<string, int[]> { [EegDinoOnnxExporter.InputName] = [1, Channels, Samples] },
+            gpuDeviceId: null, fallbackToCpu: false, recursionLimit: 100);
+        var model = pipeline.Fit(data);
+        var first = Read(model.Transform(data), outputs);
+        foreach (string name in outputs)
         {
-            string onnxPath = Path.Combine(folder, "tiny.onnx");
-            using (var encoder = OnnxTestModels.LoadFixture("tiny")) EegDinoOnnxExporter.Export(encoder, onnxPath);
-
-            float[] input = Fixtures.Input("tiny", out long[] shape);
-            Assert.AreEqual(Channels, (int)shape[1]);
-            Assert.AreEqual(Samples, (int)shape[2]);
-            int size = Channels * Samples;
-            var rows = Enumerable.Range(0, (int)shape[0]).Select(b => new Row { Signal = input.AsSpan(b * size, size).ToArray() }).ToList();
-
-            var ml = new MLContext(seed: 1);
-            IDataView data = ml.Data.LoadFromEnumerable(rows);
-            string[] outputs = ["pooled_mean", "global_token", "logits"];
-            var pipeline = ml.Transforms.ApplyOnnxModel(outputs, [EegDinoOnnxExporter.InputName], onnxPath,
-                new Dictionary<string, int[]> { [EegDinoOnnxExporter.InputName] = [1, Channels, Samples] },
-                gpuDeviceId: null, fallbackToCpu: false, recursionLimit: 100);
-            var model = pipeline.Fit(data);
-            var first = Read(model.Transform(data), outputs);
-            foreach (string name in outputs)
-            {
-                double error = Fixtures.Nrmse(first[name], OnnxTestModels.Reference("tiny", name));
-                Assert.IsTrue(error <= Fixtures.Tolerance, $"ApplyOnnxModel {name}: NRMSE {error:E3}");
-            }
-
-            string zip = Path.Combine(folder, "pipeline.zip");
-            ml.Model.Save(model, data.Schema, zip);
-            File.Delete(onnxPath); // the zip must carry the graph itself
-            var loaded = new MLContext(seed: 2).Model.Load(zip, out var inputSchema);
-            Assert.IsNotNull(inputSchema.GetColumnOrNull(EegDinoOnnxExporter.InputName), "input column in the saved schema");
-            var second = Read(loaded.Transform(data), outputs);
-            foreach (string name in outputs) CollectionAssert.AreEqual(first[name], second[name], $"{name} after save and load");
-            (loaded as IDisposable)?.Dispose();
-            (model as IDisposable)?.Dispose();
+            double error = Fixtures.Nrmse(first[name], OnnxTestModels.Reference("tiny", name));
+            Assert.IsTrue(error <= Fixtures.Tolerance, $"ApplyOnnxModel {name}: NRMSE {error:E3}");
         }
-        finally
-        {
-            Directory.Delete(folder, recursive: true);
-        }
+
+        string zip = folder.File("pipeline.zip");
+        ml.Model.Save(model, data.Schema, zip);
+        File.Delete(onnxPath); // the zip must carry the graph itself
+        var loaded = new MLContext(seed: 2).Model.Load(zip, out var inputSchema);
+        Assert.IsNotNull(inputSchema.GetColumnOrNull(EegDinoOnnxExporter.InputName), "input column in the saved schema");
+        var second = Read(loaded.Transform(data), outputs);
+        foreach (string name in outputs) CollectionAssert.AreEqual(first[name], second[name], $"{name} after save and load");
+        (loaded as IDisposable)?.Dispose();
+        (model as IDisposable)?.Dispose();
     }
 
     /// <summary>Each output column's rows, concatenated in row order.</summary>
