@@ -136,6 +136,13 @@ internal sealed class EegDinoRuntime
             }
             return new Device(normalised);
         }
+        if (normalised == "mps")
+        {
+            // TorchSharp reports MPS (Apple's Metal GPU backend) available on macOS on Apple silicon.
+            if (!mps_is_available())
+                throw new EegDinoException($"Device '{name}' was asked for, but MPS (Apple's Metal GPU backend) is not available: it needs macOS on Apple silicon (arm64), and this process runs on {System.Runtime.InteropServices.RuntimeInformation.OSDescription} ({System.Runtime.InteropServices.RuntimeInformation.OSArchitecture}). Use \"cpu\", or the ONNX export (docs/onnx.md) for other GPUs.");
+            return new Device(DeviceType.MPS);
+        }
         throw new ArgumentException($"Device is '{name}'; expected \"cpu\", \"cuda\", \"cuda:N\", \"cuda:auto\" or \"mps\".", nameof(name));
     }
 
