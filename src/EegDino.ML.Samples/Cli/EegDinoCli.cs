@@ -51,6 +51,10 @@ internal static partial class EegDinoCli
         config.AddCommand<InspectCommand>("inspect")
             .WithDescription("Show a checkpoint's format, tensors, configuration and student/teacher/head presence.")
             .WithExample("inspect", "model_EEG_DINO_S.pt", "--tensors");
+        config.AddCommand<ExportOnnxCommand>("export-onnx")
+            .WithDescription("Export the encoder (and head) to ONNX for ONNX Runtime and ML.NET's ApplyOnnxModel (GPUs of any vendor).")
+            .WithExample("export-onnx", "--model", "model.safetensors", "--output", "model.onnx")
+            .WithExample("export-onnx", "--model", "model.safetensors", "--output", "model-fp16.onnx", "--outputs", "pooled_mean", "--precision", "fp16");
         config.AddCommand<TrainClassifierCommand>("train-classifier")
             .WithDescription("Train an EEG-DINO classifier on labelled EDF recordings (e.g. eyes open vs closed) and evaluate it.")
             .WithExample("train-classifier", "--model", "model.safetensors", "--class", "open=S001R01.edf", "--class", "closed=S001R02.edf")
@@ -101,7 +105,7 @@ internal static partial class EegDinoCli
 
     /// <summary>The names of the commands, in the order of the help.</summary>
     public static readonly string[] CommandNames =
-        ["demo", "encode", "embed", "info", "preprocess", "convert", "inspect", "train-classifier", "bench", "mlnet-bench", "mlnet-trainers"];
+        ["demo", "encode", "embed", "info", "preprocess", "convert", "inspect", "export-onnx", "train-classifier", "bench", "mlnet-bench", "mlnet-trainers"];
 
     private static bool IsCommand(string word) => CommandNames.Contains(word, StringComparer.Ordinal);
 

@@ -11,7 +11,7 @@ namespace EegDino.ML.Tests.Onnx;
 [TestClass]
 public sealed class OnnxExportErrorTests
 {
-    private readonly TemporaryFolder _temporary = new("eegdino-onnx-");
+    private readonly TempFolder _temporary = TempFolder.Create("eegdino-onnx");
 
     private string Folder => _temporary.Path;
 

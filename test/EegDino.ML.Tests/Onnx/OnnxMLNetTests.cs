@@ -23,7 +23,7 @@ public sealed class OnnxMLNetTests
     [TestMethod]
     public void ApplyOnnxModelGivesTheReferenceAndSurvivesSaveAndLoad()
     {
-        using var folder = new TemporaryFolder("eegdino-onnx-mlnet-");
+        using var folder = TempFolder.Create("eegdino-onnx-mlnet");
         string onnxPath = folder.File("tiny.onnx");
         using (var encoder = OnnxTestModels.LoadFixture("tiny")) EegDinoOnnxExporter.Export(encoder, onnxPath);
 
