@@ -23,6 +23,8 @@ internal sealed class Attention : nn.Module<Tensor, Tensor?, Tensor>
     private readonly Dropout proj_drop;
 #pragma warning restore IDE1006
 
+    private ComputePrecision _precision = ComputePrecision.Float32;
+
     public Attention(int dim, int heads, double dropout) : base(nameof(Attention))
     {
         _heads = heads;
@@ -35,6 +37,16 @@ internal sealed class Attention : nn.Module<Tensor, Tensor?, Tensor>
         RegisterComponents();
     }
 
+    /// <summary>Runs the projections and attention in <paramref name="precision"/>, converting the weights now.</summary>
+    public void UsePrecision(ComputePrecision precision)
+    {
+        _precision = precision;
+        precision.Prepare(qkv.weight);
+        precision.Prepare(q_bias);
+        precision.Prepare(v_bias);
+        precision.Prepare(proj);
+    }
+
     /// <param name="x">Tokens <c>[B, N, D]</c>.</param>
     /// <param name="keyMask">Null, or <c>[1, 1, 1, N]</c> booleans: false for padding keys nobody attends to.</param>
     public override Tensor forward(Tensor x, Tensor? keyMask)
@@ -42,13 +54,14 @@ internal sealed class Attention : nn.Module<Tensor, Tensor?, Tensor>
         // [B, N, D] -> [B, N, D]
         using var scope = NewDisposeScope();
         long batch = x.shape[0], tokens = x.shape[1];
-        Tensor bias = cat([q_bias, zeros_like(v_bias), v_bias]);
-        Tensor projected = nn.functional.linear(x, qkv.weight!, bias)
+        Tensor q = _precision.Weight(q_bias), v = _precision.Weight(v_bias);
+        Tensor bias = cat([q, zeros_like(v), v]);
+        Tensor projected = _precision.Linear(x, qkv.weight!, bias)
             .view(batch, tokens, 3, _heads, -1)
             .permute(2, 0, 3, 1, 4); // [3, B, H, N, head_dim]
         Tensor attended = nn.functional.scaled_dot_product_attention(
             projected[0], projected[1], projected[2], keyMask, p: training ? _dropout : 0.0); // [B, H, N, head_dim]
         Tensor merged = attended.transpose(1, 2).reshape(batch, tokens, -1);
-        return proj_drop.forward(proj.forward(merged)).MoveToOuterDisposeScope();
+        return proj_drop.forward(_precision.Linear(proj, merged)).MoveToOuterDisposeScope();
     }
 }

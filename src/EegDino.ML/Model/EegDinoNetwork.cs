@@ -27,6 +27,8 @@ internal sealed class EegDinoNetwork : nn.Module<Tensor, Tensor>
     private readonly ClassificationHead? final_layer;
 #pragma warning restore IDE1006
 
+    private ComputePrecision _precision = ComputePrecision.Float32;
+
     /// <param name="config">The architecture.</param>
     /// <param name="numberOfClasses">Classes of the head, or null for an encoder without head.</param>
     /// <param name="dropout">Dropout and drop-path probability while training (braindecode: 0.1).</param>
@@ -43,6 +45,24 @@ internal sealed class EegDinoNetwork : nn.Module<Tensor, Tensor>
     }
 
     public EegDinoConfig Config { get; }
+
+    /// <summary>The number type of the matrix work (float32 unless <see cref="SetPrecision(EegDinoPrecision, IEnumerable{Tensor})"/> changed it).</summary>
+    public ComputePrecision Precision => _precision;
+
+    /// <summary>
+    /// Sets the number type of the matrix work (see <see cref="ComputePrecision"/>) and converts the weights
+    /// that <paramref name="updatedWeights"/> does not name, once, now. Call it after loading the weights and
+    /// moving the network to its device; call it again after changing frozen weights.
+    /// </summary>
+    /// <param name="precision">The compute type.</param>
+    /// <param name="updatedWeights">Parameters that training will update (cast at each forward pass), or null for inference.</param>
+    public void SetPrecision(EegDinoPrecision precision, IEnumerable<Tensor>? updatedWeights = null)
+    {
+        var previous = _precision;
+        _precision = precision == EegDinoPrecision.Float32 ? ComputePrecision.Float32 : new ComputePrecision(precision, updatedWeights);
+        foreach (var layer in encoder_layers) layer.UsePrecision(_precision);
+        if (!ReferenceEquals(previous, ComputePrecision.Float32)) previous.Dispose();
+    }
 
     /// <summary>The fine-tuning head, or null when the network was built without one.</summary>
     public ClassificationHead? Head => final_layer;
@@ -91,7 +111,9 @@ internal sealed class EegDinoNetwork : nn.Module<Tensor, Tensor>
                 (tokens, keyMask) = PadTokens(withGlobal, count);
             }
         }
-        return tokens.narrow(1, 0, count).contiguous().MoveToOuterDisposeScope();
+        Tensor output = tokens.narrow(1, 0, count).contiguous(); // float32: the residual stream never leaves it
+        EnsureFinite(output);
+        return output.MoveToOuterDisposeScope();
     }
 
     /// <summary>
@@ -120,5 +142,27 @@ internal sealed class EegDinoNetwork : nn.Module<Tensor, Tensor>
         using var scope = NewDisposeScope();
         Tensor patchTokens = encoded.narrow(1, Config.NumberOfGlobalTokens, encoded.shape[1] - Config.NumberOfGlobalTokens);
         return final_layer.forward(patchTokens, channels).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// Throws when the encoder output holds NaN or infinity. The input is checked to be finite, so such a
+    /// value comes from the arithmetic's range: float16 overflows above 65,504 (the matrix products of a
+    /// Float16 network), float32 and bfloat16 above about 3.4e38 (an input scaled far beyond EEG values).
+    /// A result that nobody can use is an error naming the cause, never silent NaN.
+    /// </summary>
+    private void EnsureFinite(Tensor output)
+    {
+        if (output.isfinite().all().item<bool>()) return;
+        throw new EegDinoException(_precision.Precision == EegDinoPrecision.Float16
+            ? "The encoder output holds NaN or infinite values in Float16: an activation inside the network exceeded float16's range (65,504). " +
+              "Use Precision = BFloat16 (float32's range) or Float32; if Float32 fails too, the input (after InputScale) is far too large."
+            : $"The encoder output holds NaN or infinite values in {_precision.Precision}: the input (after InputScale) is too large for the network's float32 arithmetic. " +
+              "Check the signal's units and InputScale (0.01 for microvolts).");
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing && !ReferenceEquals(_precision, ComputePrecision.Float32)) _precision.Dispose();
+        base.Dispose(disposing);
     }
 }

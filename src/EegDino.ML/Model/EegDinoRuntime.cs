@@ -90,8 +90,6 @@ internal sealed class EegDinoRuntime
     public static RuntimeLease Create(NetworkWeights weights, EegDinoModelOptions options, bool withHead)
     {
         options.Validate();
-        if (options.Precision != EegDinoPrecision.Float32)
-            throw new NotSupportedException($"Precision {options.Precision} is not implemented yet; use Float32.");
         Device device = ResolveDevice(options.Device);
         int? classes = withHead ? weights.HeadClasses : null;
         ParameterLayout.Check(weights.Tensors, weights.Config, classes, ignoreHead: !withHead);
@@ -101,20 +99,23 @@ internal sealed class EegDinoRuntime
             weights.CopyTo(network, ignoreHead: !withHead);
             network.eval();
             network.to(device);
+            network.SetPrecision(options.Precision); // after the move: the reduced copies are made on the device
         }
         catch
         {
             network.Dispose();
             throw;
         }
-        return new EegDinoRuntime(network, device, options, weights.Description, weights.StoredContract).Acquire();
+        return new EegDinoRuntime(network, device, options, weights.Description + PrecisionSupport.Describe(options.Precision, device), weights.StoredContract).Acquire();
     }
 
     /// <summary>Takes over a trained network (already on <paramref name="options"/>' device) for inference.</summary>
     public static RuntimeLease FromNetwork(EegDinoNetwork network, EegDinoModelOptions options, string description)
     {
         network.eval();
-        return new EegDinoRuntime(network, ResolveDevice(options.Device), options, description, null).Acquire();
+        Device device = ResolveDevice(options.Device);
+        network.SetPrecision(options.Precision); // the trained weights are frozen now: converted once, no longer cast per pass
+        return new EegDinoRuntime(network, device, options, description + PrecisionSupport.Describe(options.Precision, device), null).Acquire();
     }
 
     public static Device ResolveDevice(string name)

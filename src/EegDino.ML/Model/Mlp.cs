@@ -14,6 +14,8 @@ internal sealed class Mlp : nn.Module<Tensor, Tensor>
     private readonly Dropout drop;
 #pragma warning restore IDE1006
 
+    private ComputePrecision _precision = ComputePrecision.Float32;
+
     public Mlp(int dim, int hidden, double dropout) : base(nameof(Mlp))
     {
         fc1 = nn.Linear(dim, hidden);
@@ -23,10 +25,19 @@ internal sealed class Mlp : nn.Module<Tensor, Tensor>
         RegisterComponents();
     }
 
+    /// <summary>Runs <c>fc1</c>, GELU and <c>fc2</c> in <paramref name="precision"/>, converting the weights now.</summary>
+    public void UsePrecision(ComputePrecision precision)
+    {
+        _precision = precision;
+        precision.Prepare(fc1);
+        precision.Prepare(fc2);
+    }
+
     public override Tensor forward(Tensor x)
     {
-        // [B, N, D] -> [B, N, D]
+        // [B, N, D] -> [B, N, D], in the compute type
         using var scope = NewDisposeScope();
-        return drop.forward(fc2.forward(act.forward(fc1.forward(x)))).MoveToOuterDisposeScope();
+        Tensor hidden = act.forward(_precision.Linear(fc1, x));
+        return drop.forward(_precision.Linear(fc2, hidden)).MoveToOuterDisposeScope();
     }
 }

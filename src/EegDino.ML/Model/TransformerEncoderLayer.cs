@@ -30,6 +30,13 @@ internal sealed class TransformerEncoderLayer : nn.Module<Tensor, Tensor?, Tenso
         RegisterComponents();
     }
 
+    /// <summary>Runs attention and the MLP in <paramref name="precision"/>; the norms and the residual stream stay float32.</summary>
+    public void UsePrecision(ComputePrecision precision)
+    {
+        attn.UsePrecision(precision);
+        mlp.UsePrecision(precision);
+    }
+
     /// <param name="x">Tokens <c>[B, N, D]</c>.</param>
     /// <param name="keyMask">Null, or <c>[1, 1, 1, N]</c> booleans marking the real (non-padding) tokens.</param>
     public override Tensor forward(Tensor x, Tensor? keyMask)

@@ -137,6 +137,7 @@ internal static class ClassifierTrainingLoop
         private readonly List<(AdamWOptimizer.Group Group, double BaseRate)> _groups = [];
         private readonly int _firstTrainableLayer;
         private AdamWOptimizer? _optimizer;
+        private DynamicLossScale? _lossScale;
         private Tensor? _classWeights;
         private Tensor? _trainingCache;
         private Tensor? _validationCache;
@@ -172,6 +173,9 @@ internal static class ClassifierTrainingLoop
             if (_options.NumberOfEpochs == 0)
                 return new EegDinoTrainingHistory([], null, false, _options.Mode, 0, 0, TimeSpan.Zero, seed);
             SelectTrainableParameters();
+            // Frozen weights are converted once; the trained ones are cast at each forward, so their float32 masters get the gradients.
+            _network.SetPrecision(_options.Precision, _trainable);
+            if (_options.Precision == EegDinoPrecision.Float16) _lossScale = new DynamicLossScale();
             if (_options.ClassWeights is { } weights)
             {
                 using var scope = NewDisposeScope(); // roots the CPU tensor until its copy to the device returns
@@ -216,7 +220,7 @@ internal static class ClassifierTrainingLoop
                     progress.Step = start / batchSize;
                     double factor = schedule.Factor(step++);
                     foreach (var (group, baseRate) in _groups) group.LearningRate = baseRate * factor;
-                    var (loss, hits) = TrainStep(batch);
+                    var (loss, hits) = TrainStep(batch, step);
                     Volatile.Write(ref progress.LastLoss, loss);
                     lossSum += loss * batch.Length;
                     correct += hits;
@@ -306,19 +310,33 @@ internal static class ClassifierTrainingLoop
             for (int i = _firstTrainableLayer; i < layers.Count; i++) layers[i].train();
         }
 
-        private (double Loss, long Correct) TrainStep(int[] rows)
+        /// <summary>One optimiser step on <paramref name="rows"/>; <paramref name="step"/> is its number, counted from 1.</summary>
+        private (double Loss, long Correct) TrainStep(int[] rows, int step)
         {
             using var scope = NewDisposeScope();
             SetTrainingMode();
             Tensor target = tensor(rows.Select(r => (long)_training.Labels[r]).ToArray(), dtype: ScalarType.Int64).to(_device);
             Tensor logits = Logits(_training, _trainingCache, rows);
             Tensor loss = nn.functional.cross_entropy(logits, target, weight: _classWeights, label_smoothing: _options.LabelSmoothing);
+            float value = loss.item<float>();
+            if (!float.IsFinite(value))
+            {
+                throw new EegDinoException(
+                    $"Training diverged: the loss of step {step} is {value} ({_options.Precision}). Lower LearningRate or EncoderLearningRate, or set GradientClipNorm.");
+            }
             _optimizer!.ZeroGrad();
-            loss.backward();
-            if (_options.GradientClipNorm > 0) nn.utils.clip_grad_norm_(_trainable, _options.GradientClipNorm);
-            _optimizer.Step();
+            (_lossScale is null ? loss : _lossScale.ScaleLoss(loss)).backward();
+            if (_lossScale is null || _lossScale.UnscaleAndCheck(_trainable))
+            {
+                if (_options.GradientClipNorm > 0) nn.utils.clip_grad_norm_(_trainable, _options.GradientClipNorm);
+                _optimizer.Step();
+            }
+            else
+            {
+                _log?.Invoke($"Float16: step {step} skipped (inf or NaN gradients); the loss scale is now {_lossScale.Scale:G}.");
+            }
             long correct = logits.argmax(1).eq(target).sum().item<long>();
-            return (loss.item<float>(), correct);
+            return (value, correct);
         }
 
         /// <summary>Class logits <c>[B, classes]</c> for <paramref name="rows"/> of <paramref name="data"/>, from the cache in head-only mode.</summary>

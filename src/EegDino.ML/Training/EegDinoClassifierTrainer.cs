@@ -141,6 +141,9 @@ public sealed partial class EegDinoClassifierTrainer : ITrainerEstimator<EegDino
         ClassifierTrainingLoop.ChooseStoredHead(checkpoint, _options.InitialHead, layout.Classes, _options.LabelColumnName);
         channel.Info(MessageSensitivity.None, $"EEG-DINO classifier: {checkpoint.Description}; {_options.Mode}, {training.Count} training and {validation?.Count ?? 0} validation rows, {layout.Classes} classes, seed {seed}.");
 
+        if (PrecisionSupport.SlowPathNote(_options.Precision, EegDinoRuntime.ResolveDevice(_options.Device)) is { } slow)
+            channel.Warning(MessageSensitivity.None, slow);
+
         var progress = new TrainingProgress();
         using var progressChannel = _host.StartProgressChannel("Training EEG-DINO classifier");
         progressChannel.SetHeader(new ProgressHeader(["loss"], ["epoch", "step"]), entry =>

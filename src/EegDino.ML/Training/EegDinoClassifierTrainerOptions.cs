@@ -148,6 +148,7 @@ public sealed partial class EegDinoClassifierTrainer
             if (!Enum.IsDefined(Mode)) throw Bad(nameof(Mode), Mode, "expected HeadOnly, FineTuneAll or FineTuneLastLayers.");
             if (!Enum.IsDefined(InitialHead)) throw Bad(nameof(InitialHead), InitialHead, "expected CheckpointIfPresent, Checkpoint or Fresh.");
             if (!Enum.IsDefined(EarlyStopping)) throw Bad(nameof(EarlyStopping), EarlyStopping, "expected None, ValidationLoss or ValidationAccuracy.");
+            if (!Enum.IsDefined(Precision)) throw Bad(nameof(Precision), Precision, $"expected {string.Join(", ", Enum.GetNames<EegDinoPrecision>())}.");
             if (Mode == EegDinoTrainingMode.FineTuneLastLayers && NumberOfFineTunedLayers < 1)
                 throw Bad(nameof(NumberOfFineTunedLayers), NumberOfFineTunedLayers, "at least one layer must be trained with FineTuneLastLayers.");
             if (NumberOfEpochs < 0) throw Bad(nameof(NumberOfEpochs), NumberOfEpochs, "0 or more epochs were expected.");
