@@ -9,7 +9,7 @@ namespace EegDino.ML.Training;
 /// the loss is multiplied by the scale before the backward pass so that small float16 gradients do not
 /// flush to zero, the float32 gradients are divided by it again before the optimiser step, a step whose
 /// gradients hold inf or NaN is skipped and halves the scale, and the scale doubles after
-/// <see cref="GrowthInterval"/> good steps in a row.
+/// <see cref="DefaultGrowthInterval"/> good steps in a row.
 /// </summary>
 /// <remarks>
 /// bfloat16 has float32's range and needs no scaling; float32 neither. A scale that keeps falling means
@@ -22,12 +22,20 @@ internal sealed class DynamicLossScale
     public const double InitialScale = 65536;
 
     /// <summary>Good steps in a row after which the scale doubles (PyTorch: 2000).</summary>
-    public const int GrowthInterval = 2000;
+    public const int DefaultGrowthInterval = 2000;
 
     /// <summary>Below this the gradients are not overflowing because of the scale (2^-24, float16's smallest subnormal).</summary>
     public const double MinimumScale = 1.0 / (1 << 24);
 
+    private readonly int _growthInterval;
     private int _goodSteps;
+
+    /// <param name="growthInterval">Good steps in a row after which the scale doubles.</param>
+    public DynamicLossScale(int growthInterval = DefaultGrowthInterval)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(growthInterval, 1);
+        _growthInterval = growthInterval;
+    }
 
     public double Scale { get; private set; } = InitialScale;
 
@@ -56,7 +64,7 @@ internal sealed class DynamicLossScale
         }
         if (finite.Count == 0 || stack(finite).all().item<bool>())
         {
-            if (++_goodSteps >= GrowthInterval)
+            if (++_goodSteps >= _growthInterval)
             {
                 Scale *= 2;
                 _goodSteps = 0;
