@@ -1,4 +1,3 @@
-using EegDino.ML.MLNet;
 using Microsoft.ML;
 
 namespace EegDino.ML.Tests.MLNet;
@@ -20,7 +19,7 @@ public sealed class EmbeddingPrecisionTests
         options.Precision = precision;
         using var reduced = ml.Transforms.EegDinoEmbed(options).Fit(data);
 
-        Assert.AreEqual(precision, ((EegDinoEncoderAdapter)reduced.Encoder).Encoder.Options.Precision, "the option reaches the encoder");
+        Assert.AreEqual(precision, reduced.Precision, "the option reaches the encoder");
         var expected = SignalData.ReadEmbeddings(float32.Transform(data));
         var actual = SignalData.ReadEmbeddings(reduced.Transform(data));
         using var engine = ml.Model.CreatePredictionEngine<TinySignal, TinyEmbedding>(reduced);

@@ -15,8 +15,8 @@ public sealed class PrecisionBehaviourTests
     private static NetworkWeights TinyWeights() =>
         NetworkWeights.Load(Fixtures.Weights("tiny"), EegDinoWeightSource.Student, Fixtures.Config("tiny"));
 
-    private static EegDinoRuntime Tiny(EegDinoPrecision precision, NetworkWeights? weights = null) =>
-        EegDinoRuntime.Create(weights ?? TinyWeights(), new EegDinoEncoderOptions { InputScale = 1f, Precision = precision }, withHead: true);
+    private static RuntimeLease Tiny(EegDinoPrecision precision, NetworkWeights? weights = null) =>
+        EegDinoRuntime.Create(weights ?? TinyWeights(), new EegDinoModelOptions { InputScale = 1f, Precision = precision }, withHead: true);
 
     [TestMethod]
     [DataRow(EegDinoPrecision.BFloat16)]
@@ -24,7 +24,8 @@ public sealed class PrecisionBehaviourTests
     public void TheFloat32WeightsAreKeptAndSavedUnchanged(EegDinoPrecision precision)
     {
         var weights = TinyWeights();
-        using var runtime = Tiny(precision, weights);
+        using var lease = Tiny(precision, weights);
+        var runtime = lease.Runtime;
         foreach (var (key, parameter) in runtime.Network.state_dict())
             Assert.AreEqual(ScalarType.Float32, parameter.dtype, $"{key} stays a float32 master");
         var saved = NetworkWeights.Extract(runtime.Network);
@@ -36,19 +37,21 @@ public sealed class PrecisionBehaviourTests
     [TestMethod]
     public void TheLayersWeightsAreConvertedOnceAtLoad()
     {
-        using var runtime = Tiny(EegDinoPrecision.BFloat16);
+        using var lease = Tiny(EegDinoPrecision.BFloat16);
+        var runtime = lease.Runtime;
         // Per layer: qkv.weight, q_bias, v_bias, proj.{weight,bias}, fc1.{weight,bias}, fc2.{weight,bias}.
         Assert.AreEqual(9 * runtime.Config.NumberOfLayers, runtime.Network.Precision.ConvertedWeights);
         Assert.AreEqual(EegDinoPrecision.BFloat16, runtime.Network.Precision.Precision);
 
         using var float32 = Tiny(EegDinoPrecision.Float32);
-        Assert.AreEqual(0, float32.Network.Precision.ConvertedWeights, "float32 makes no copies");
+        Assert.AreEqual(0, float32.Runtime.Network.Precision.ConvertedWeights, "float32 makes no copies");
     }
 
     [TestMethod]
     public void WeightsThatTrainingUpdatesAreNotConvertedAhead()
     {
-        using var runtime = Tiny(EegDinoPrecision.Float32);
+        using var lease = Tiny(EegDinoPrecision.Float32);
+        var runtime = lease.Runtime;
         var lastLayer = runtime.Network.Layers[^1].parameters().ToList();
         runtime.Network.SetPrecision(EegDinoPrecision.Float16, lastLayer);
         Assert.AreEqual(9 * (runtime.Config.NumberOfLayers - 1), runtime.Network.Precision.ConvertedWeights);
@@ -58,7 +61,8 @@ public sealed class PrecisionBehaviourTests
     public void Float32AfterAReducedPrecisionIsBitIdenticalToFloat32()
     {
         float[] input = Fixtures.Input("tiny", out long[] shape);
-        using var runtime = Tiny(EegDinoPrecision.Float32);
+        using var lease = Tiny(EegDinoPrecision.Float32);
+        var runtime = lease.Runtime;
         float[] before = runtime.Encode(input, (int)shape[0], (int)shape[1]).Tokens;
         runtime.Network.SetPrecision(EegDinoPrecision.BFloat16);
         float[] reduced = runtime.Encode(input, (int)shape[0], (int)shape[1]).Tokens;
@@ -103,14 +107,14 @@ public sealed class PrecisionBehaviourTests
         for (int i = 0; i < fc1.Length; i++) fc1[i] *= 1e5f;
         float[] input = Fixtures.Input("tiny", out long[] shape);
 
-        using var half = Tiny(EegDinoPrecision.Float16, weights);
-        var e = Assert.ThrowsExactly<EegDinoException>(() => half.Encode(input, (int)shape[0], (int)shape[1]));
+        using var halfLease = Tiny(EegDinoPrecision.Float16, weights);
+        var e = Assert.ThrowsExactly<EegDinoException>(() => halfLease.Runtime.Encode(input, (int)shape[0], (int)shape[1]));
         StringAssert.Contains(e.Message, "Float16");
         StringAssert.Contains(e.Message, "65,504");
         StringAssert.Contains(e.Message, "BFloat16");
 
-        using var bfloat = Tiny(EegDinoPrecision.BFloat16, weights);
-        Assert.IsTrue(bfloat.Encode(input, (int)shape[0], (int)shape[1]).Tokens.All(float.IsFinite), "bfloat16 has float32's range");
+        using var bfloatLease = Tiny(EegDinoPrecision.BFloat16, weights);
+        Assert.IsTrue(bfloatLease.Runtime.Encode(input, (int)shape[0], (int)shape[1]).Tokens.All(float.IsFinite), "bfloat16 has float32's range");
     }
 
     [TestMethod]
@@ -135,7 +139,8 @@ public sealed class PrecisionBehaviourTests
     {
         // 1e30 is a finite float, but its square (GroupNorm's variance) is not.
         float[] signal = Fixtures.Synthetic(16, 400).Select(v => v * 1e30f).ToArray();
-        using var runtime = Tiny(precision);
+        using var lease = Tiny(precision);
+        var runtime = lease.Runtime;
         var e = Assert.ThrowsExactly<EegDinoException>(() => runtime.Encode(signal, 1, 16));
         StringAssert.Contains(e.Message, "NaN or infinite");
         StringAssert.Contains(e.Message, "InputScale");

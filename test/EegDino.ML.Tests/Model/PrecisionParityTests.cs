@@ -51,10 +51,10 @@ public sealed class PrecisionParityTests
     internal static (float[] Encoder, float[] Pooled, float[] Logits, int Rows) Run(string caseName, EegDinoPrecision precision)
     {
         var weights = NetworkWeights.Load(Fixtures.Weights(caseName), EegDinoWeightSource.Student, Fixtures.Config(caseName));
-        using var runtime = EegDinoRuntime.Create(weights, new EegDinoEncoderOptions { InputScale = 1f, Precision = precision }, withHead: true);
+        using var lease = EegDinoRuntime.Create(weights, new EegDinoModelOptions { InputScale = 1f, Precision = precision }, withHead: true);
         float[] input = Fixtures.Input(caseName, out long[] shape);
-        var (encoding, logits) = runtime.EncodeAndClassify(input, (int)shape[0], (int)shape[1], classify: true);
-        return (encoding.Tokens, encoding.PooledMean, logits!, (int)shape[0]);
+        EegDinoEncoding encoding = lease.Runtime.Encode(input, (int)shape[0], (int)shape[1]);
+        return (encoding.Tokens, encoding.PooledMean, encoding.Logits!, (int)shape[0]);
     }
 
     /// <summary>The smallest cosine similarity between a row of <paramref name="actual"/> and the same row of <paramref name="expected"/>.</summary>
