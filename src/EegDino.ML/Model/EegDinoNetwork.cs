@@ -112,7 +112,7 @@ internal sealed class EegDinoNetwork : nn.Module<Tensor, Tensor>
             }
         }
         Tensor output = tokens.narrow(1, 0, count).contiguous(); // float32: the residual stream never leaves it
-        EnsureFinite(output);
+        EnsureFiniteInFloat16(output);
         return output.MoveToOuterDisposeScope();
     }
 
@@ -145,19 +145,17 @@ internal sealed class EegDinoNetwork : nn.Module<Tensor, Tensor>
     }
 
     /// <summary>
-    /// Throws when the encoder output holds NaN or infinity. The input is checked to be finite, so such a
-    /// value comes from the arithmetic's range: float16 overflows above 65,504 (the matrix products of a
-    /// Float16 network), float32 and bfloat16 above about 3.4e38 (an input scaled far beyond EEG values).
-    /// A result that nobody can use is an error naming the cause, never silent NaN.
+    /// In Float16, throws when the encoder output holds NaN or infinity, naming float16's range as the
+    /// cause: the input is checked to be finite and the float32 parts of the network keep it finite, so
+    /// such a value comes from a float16 matrix product above 65,504. (Every precision's output is also
+    /// checked where the runtime copies it out; this check gives the float16 cause, in training too.)
     /// </summary>
-    private void EnsureFinite(Tensor output)
+    private void EnsureFiniteInFloat16(Tensor output)
     {
-        if (output.isfinite().all().item<bool>()) return;
-        throw new EegDinoException(_precision.Precision == EegDinoPrecision.Float16
-            ? "The encoder output holds NaN or infinite values in Float16: an activation inside the network exceeded float16's range (65,504). " +
-              "Use Precision = BFloat16 (float32's range) or Float32; if Float32 fails too, the input (after InputScale) is far too large."
-            : $"The encoder output holds NaN or infinite values in {_precision.Precision}: the input (after InputScale) is too large for the network's float32 arithmetic. " +
-              "Check the signal's units and InputScale (0.01 for microvolts).");
+        if (_precision.Precision != EegDinoPrecision.Float16 || output.isfinite().all().item<bool>()) return;
+        throw new EegDinoException(
+            "The encoder output holds NaN or infinite values in Float16: an activation inside the network exceeded float16's range (65,504). " +
+            "Use Precision = BFloat16 (float32's range) or Float32; if Float32 fails too, the input (after InputScale) or the weights are far too large.");
     }
 
     protected override void Dispose(bool disposing)

@@ -142,7 +142,8 @@ public sealed class PrecisionBehaviourTests
         using var lease = Tiny(precision);
         var runtime = lease.Runtime;
         var e = Assert.ThrowsExactly<EegDinoException>(() => runtime.Encode(signal, 1, 16));
-        StringAssert.Contains(e.Message, "NaN or infinite");
+        StringAssert.Contains(e.Message, "The network produced");
+        StringAssert.Contains(e.Message, $"({precision})");
         StringAssert.Contains(e.Message, "InputScale");
     }
 }
