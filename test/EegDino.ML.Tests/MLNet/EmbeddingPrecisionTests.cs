@@ -1,4 +1,5 @@
 using Microsoft.ML;
+using Microsoft.ML.Data;
 
 namespace EegDino.ML.Tests.MLNet;
 
@@ -33,6 +34,27 @@ public sealed class EmbeddingPrecisionTests
             Assert.IsLessThanOrEqualTo(pooledBound, single, $"row {i}, PredictionEngine");
             Assert.IsGreaterThan(0, batched, $"row {i}: the reduced pipeline must differ from float32");
         }
+    }
+
+    [TestMethod]
+    public void ABFloat16PipelineSavesAndLoadsWithItsPrecision()
+    {
+        var ml = new MLContext(seed: 1);
+        IDataView data = TinyModel.Load(ml, TinyModel.Rows(3));
+        var options = TinyModel.Options(inputScale: 0.01f);
+        options.Precision = EegDinoPrecision.BFloat16;
+        using var transformer = ml.Transforms.EegDinoEmbed(options).Fit(data);
+        var expected = SignalData.ReadEmbeddings(transformer.Transform(data));
+
+        using var zip = new MemoryStream();
+        ml.Model.Save(transformer, data.Schema, zip);
+        zip.Position = 0;
+        ITransformer loaded = new MLContext(seed: 2).Model.Load(zip, out _);
+        var reloaded = loaded as EegDinoEmbeddingTransformer ?? ((TransformerChain<ITransformer>)loaded).OfType<EegDinoEmbeddingTransformer>().Single();
+        Assert.AreEqual(EegDinoPrecision.BFloat16, reloaded.Precision);
+        var actual = SignalData.ReadEmbeddings(loaded.Transform(data));
+        for (int i = 0; i < expected.Count; i++) CollectionAssert.AreEqual(expected[i], actual[i], $"row {i}: the float32 weights and the precision travel unchanged");
+        reloaded.Dispose();
     }
 
     [TestMethod]
