@@ -130,6 +130,53 @@ public sealed class EegDinoEncoder : IDisposable
         _runtime.Encode(signals, batchSize, numberOfChannels);
 
     /// <summary>
+    /// Embeds a batch <c>[B, C, T]</c> in one forward pass, computing and copying back only the
+    /// requested vector per recording: the fast path when the tokens are not needed (on a GPU, the
+    /// tokens of a batch are far more than its input to copy back).
+    /// </summary>
+    /// <param name="signals">B x C x T samples: recording by recording, each channel-major.</param>
+    /// <param name="batchSize">B.</param>
+    /// <param name="numberOfChannels">C, from 1 to the model's channel slots.</param>
+    /// <param name="kind"><see cref="EegDinoEmbeddingKind.PooledMean"/> (default), <see cref="EegDinoEmbeddingKind.GlobalToken"/> or <see cref="EegDinoEmbeddingKind.Tokens"/>.</param>
+    /// <returns><c>[B, length]</c> row-major (D per recording for the pooled kinds).</returns>
+    /// <exception cref="ArgumentException">Bad sizes, or a NaN, infinite or overflowing sample (named by row, channel and sample).</exception>
+    public float[] Embed(ReadOnlySpan<float> signals, int batchSize, int numberOfChannels, EegDinoEmbeddingKind kind = EegDinoEmbeddingKind.PooledMean)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
+        EncoderOutput output = MLNet.EmbeddingComputation.OutputOf(kind);
+        int samples = numberOfChannels > 0 ? signals.Length / batchSize / numberOfChannels : 0;
+        var result = new float[batchSize * (numberOfChannels > 0 && samples > 0 ? _runtime.OutputLength(output, numberOfChannels, samples) : 0)];
+        _runtime.Compute(signals, batchSize, numberOfChannels, output, result);
+        return result;
+    }
+
+    /// <summary>
+    /// Embeds a TorchSharp tensor <c>[B, C, T]</c> (or <c>[C, T]</c>) of any float dtype. A tensor already
+    /// on the encoder's device is used where it is, checked there and never copied through managed
+    /// memory; only the requested vectors come back. The caller keeps ownership of <paramref name="input"/>.
+    /// </summary>
+    /// <param name="input">The signal, in the units <see cref="EegDinoEncoderOptions.InputScale"/> expects.</param>
+    /// <param name="kind">As in <see cref="Embed(ReadOnlySpan{float}, int, int, EegDinoEmbeddingKind)"/>.</param>
+    /// <returns><c>[B, length]</c> row-major.</returns>
+    /// <exception cref="ArgumentException">The rank is not 2 or 3, or the sizes or values are not accepted.</exception>
+    public float[] Embed(TorchSharp.torch.Tensor input, EegDinoEmbeddingKind kind = EegDinoEmbeddingKind.PooledMean)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        if (input.dim() is not (2 or 3))
+            throw new ArgumentException($"The input tensor has rank {input.dim()} (shape [{string.Join(", ", input.shape)}]); [C, T] or [B, C, T] was expected.", nameof(input));
+        if (input.numel() == 0) throw new ArgumentException("The input tensor is empty; at least one sample per channel is needed.", nameof(input));
+        using var scope = TorchSharp.torch.NewDisposeScope();
+        TorchSharp.torch.Tensor batch = input.dim() == 2 ? input.unsqueeze(0) : input;
+        int b = checked((int)batch.shape[0]), c = checked((int)batch.shape[1]), t = checked((int)batch.shape[2]);
+        if (c < 1 || c > Config.NumberOfChannelEmbeddings)
+            throw new ArgumentOutOfRangeException(nameof(input), c, $"The input has {c} channels; the model has {Config.NumberOfChannelEmbeddings} channel slots.");
+        EncoderOutput output = MLNet.EmbeddingComputation.OutputOf(kind);
+        var result = new float[b * _runtime.OutputLength(output, c, t)];
+        _runtime.Compute(batch, output, result);
+        return result;
+    }
+
+    /// <summary>
     /// Encodes a TorchSharp tensor: one recording <c>[C, T]</c> or a batch <c>[B, C, T]</c>, any float
     /// dtype, on any device (it is copied to the encoder's device). The caller keeps ownership of
     /// <paramref name="input"/>.

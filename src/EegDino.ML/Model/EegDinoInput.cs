@@ -25,7 +25,15 @@ internal static class EegDinoInput
     /// returns its layout. Errors name the row, channel and sample of a bad value, and say what to do.
     /// </summary>
     /// <exception cref="ArgumentException">Bad sizes, too long, a NaN or infinite sample, or a sample that overflows after scaling.</exception>
-    public static CheckedInput Check(ReadOnlySpan<float> signals, int batchSize, int numberOfChannels, EegDinoConfig config, float inputScale)
+    public static CheckedInput Check(ReadOnlySpan<float> signals, int batchSize, int numberOfChannels, EegDinoConfig config, float inputScale) =>
+        Check(signals, batchSize, numberOfChannels, config, inputScale, samplesPerChannel: null);
+
+    /// <summary>
+    /// <see cref="Check(ReadOnlySpan{float}, int, int, EegDinoConfig, float)"/>; with <paramref name="samplesPerChannel"/>
+    /// given, <paramref name="signals"/> holds one value per channel and row and only the layout and the
+    /// length are checked (the samples were checked on the device).
+    /// </summary>
+    internal static CheckedInput Check(ReadOnlySpan<float> signals, int batchSize, int numberOfChannels, EegDinoConfig config, float inputScale, int? samplesPerChannel)
     {
         if (batchSize < 1)
             throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, $"batchSize is {batchSize}; at least 1 recording is needed.");
@@ -44,7 +52,8 @@ internal static class EegDinoInput
                 $"The signal has {signals.Length} values, which is not {batchSize} recording(s) x {numberOfChannels} channels x a whole number of samples.",
                 nameof(signals));
         }
-        int samples = (int)(signals.Length / perSample);
+        int samples = samplesPerChannel ?? (int)(signals.Length / perSample);
+        if (samples < 1) throw new ArgumentException("The signal is empty; at least one sample per channel is needed.", nameof(signals));
         long patches = (samples + (long)config.PatchSize - 1) / config.PatchSize;
         long tokens = config.NumberOfGlobalTokens + numberOfChannels * patches;
         if (tokens > MaxTokensPerRecording)
@@ -56,6 +65,7 @@ internal static class EegDinoInput
                 "Cut long recordings into windows: EegWindower, mlContext.Data.LoadFromEegRecordings with EegWindowOptions, or eegdino embed.", nameof(signals));
         }
 
+        if (samplesPerChannel is not null) return new CheckedInput(batchSize, numberOfChannels, samples, 0);
         var (bad, maxAbs) = Scan(signals);
         if (bad >= 0)
         {
@@ -83,7 +93,7 @@ internal static class EegDinoInput
         ToTensor(signals, Check(signals, batchSize, numberOfChannels, config, inputScale), inputScale, device, null);
 
     /// <summary>
-    /// An input already checked by <see cref="Check"/> as a scaled tensor on the device, in the
+    /// An input already checked by <see cref="Check(ReadOnlySpan{float}, int, int, EegDinoConfig, float)"/> as a scaled tensor on the device, in the
     /// caller's dispose scope; <paramref name="staging"/> (a runtime's) reuses a pinned buffer on GPUs.
     /// </summary>
     public static Tensor ToTensor(ReadOnlySpan<float> signals, CheckedInput layout, float inputScale, Device device, HostStaging? staging)
@@ -156,5 +166,5 @@ internal static class EegDinoInput
     }
 }
 
-/// <summary>The layout of an input that <see cref="EegDinoInput.Check"/> accepted, and its largest magnitude.</summary>
+/// <summary>The layout of an input that <see cref="EegDinoInput.Check(ReadOnlySpan{float}, int, int, EegDinoConfig, float)"/> accepted, and its largest magnitude.</summary>
 internal readonly record struct CheckedInput(int BatchSize, int NumberOfChannels, int SamplesPerChannel, float LargestMagnitude);

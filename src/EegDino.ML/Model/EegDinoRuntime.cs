@@ -266,6 +266,41 @@ internal sealed class EegDinoRuntime
         }
     }
 
+    /// <summary>
+    /// One forward pass from a tensor <c>[B, C, T]</c> already on the device (any float dtype): the
+    /// samples are checked there (NaN/infinity and overflow after scaling, one reduction each) and
+    /// never copied through managed memory; only <paramref name="output"/> is copied back. A tensor on
+    /// another device, or not float32, is converted first. Located errors come from a host copy of the
+    /// input, made only when a check fails.
+    /// </summary>
+    public void Compute(Tensor input, EncoderOutput output, Span<float> destination)
+    {
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_freed, this);
+            using var noGrad = no_grad();
+            using var scope = NewDisposeScope();
+            Tensor x = input.detach();
+            if (x.device_type != Device.type || x.device_index != Device.index || x.dtype != ScalarType.Float32)
+                x = x.to(ScalarType.Float32, Device);
+            long batch = x.shape[0], channels = x.shape[1], samples = x.shape[2];
+            bool finite = isfinite(x).all().item<bool>();
+            float largest = finite ? x.abs().max().item<float>() : float.NaN;
+            if (!finite || (double)largest * Options.InputScale > float.MaxValue)
+            {
+                // Let the managed check name the row, channel and sample.
+                float[] host = ToArray(x);
+                EegDinoInput.Check(host, checked((int)batch), checked((int)channels), Config, Options.InputScale);
+            }
+            // The layout checks (channels against the slots, the length limit) on a tiny stand-in of the same shape.
+            EegDinoInput.Check(new float[batch * channels], checked((int)batch), checked((int)channels), Config, 1f, checked((int)samples));
+            Tensor scaled = Options.InputScale == 1f ? x : TorchScalars.Multiply(x, Options.InputScale);
+            ForwardObserver?.Invoke((int)batch);
+            Tensor tokens = Network.Encode(scaled, null);
+            CopyOut(Select(tokens, output, (int)channels), output, new BatchInfo((int)batch, largest * Options.InputScale), destination);
+        }
+    }
+
     /// <summary>One forward pass giving every token, the global token, the pooled mean and, with a head, the logits.</summary>
     public EegDinoEncoding Encode(ReadOnlySpan<float> signals, int batchSize, int numberOfChannels)
     {
