@@ -16,6 +16,7 @@ internal sealed class BenchCase
     /// <summary>fp32, bf16 or fp16.</summary>
     [JsonPropertyName("precision")] public string Precision { get; init; } = "";
 
+    /// <summary>Median ms of the host path users call: float[] in, the pooled mean out (<c>EegDinoEncoder.Embed</c>).</summary>
     [JsonPropertyName("median_ms")] public double? MedianMs { get; init; }
 
     [JsonPropertyName("best_ms")] public double? BestMs { get; init; }
@@ -24,6 +25,16 @@ internal sealed class BenchCase
 
     /// <summary>GFLOP/s of the median time.</summary>
     [JsonPropertyName("gflops")] public double? Gflops { get; init; }
+
+    /// <summary>Median ms from a tensor already on the device, pooled mean out (the forward pass without the input's trip from managed memory).</summary>
+    [JsonPropertyName("device_median_ms")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public double? DeviceMedianMs { get; init; }
+
+    /// <summary>Median ms of <c>EncodeBatch</c>: every token, the global token and the pooled mean copied back.</summary>
+    [JsonPropertyName("tokens_median_ms")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public double? TokensMedianMs { get; init; }
 
     /// <summary>Why the case was not timed (the library refused its precision on this machine); absent for timed cases.</summary>
     [JsonPropertyName("skipped")]

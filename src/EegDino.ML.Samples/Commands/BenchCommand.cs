@@ -11,8 +11,9 @@ namespace EegDino.ML.Samples.Commands;
 
 /// <summary>
 /// <c>eegdino bench</c>: times the encoder of the released sizes (random weights: speed does not
-/// depend on the values) on [B, 19, 2000] input through the public path, <see cref="EegDinoEncoder.EncodeBatch"/>
-/// (float[] in, tokens and summaries out), per batch size and compute precision, and in the same run
+/// depend on the values) on [B, 19, 2000] input through the public path, <see cref="EegDinoEncoder.Embed(ReadOnlySpan{float}, int, int, EegDinoEmbeddingKind)"/>
+/// (float[] in, the pooled mean out), optionally also from a device tensor and with every token copied
+/// back (<c>--paths</c>), per batch size and compute precision, and in the same run
 /// each precision's matmul peak, so the efficiency figures are comparable across noisy machines.
 /// </summary>
 internal sealed class BenchCommand : Command<BenchCommand.Settings>
@@ -58,6 +59,13 @@ internal sealed class BenchCommand : Command<BenchCommand.Settings>
         [Description("Also write the figures as JSON: {\"machine\": {...}, \"peaks\": {\"fp32\": GFLOP/s, ...}, \"cases\": [[{size, batch, device, precision, median_ms, best_ms, samples_per_second, gflops}]]}.")]
         public string? Json { get; init; }
 
+        [CommandOption("--paths <PATHS>")]
+        [Description("What is timed, comma-separated: host (float[] in, pooled mean out: the path users call; the table's figure), device (from a tensor already on the device, pooled out), tokens (EncodeBatch: every token copied back).")]
+        [DefaultValue("host,device")]
+        public string Paths { get; init; } = "host,device";
+
+        public IReadOnlyList<string> PathList => OptionValues.Split(Paths).Distinct().ToList();
+
         [CommandOption("--profile")]
         [Description("Per size and precision, also time models of the same widths with 1 and 2 layers: one layer = their difference, the rest (patch embedding, host copies, pooling) = the 1-layer time minus one layer.")]
         public bool Profile { get; init; }
@@ -83,6 +91,9 @@ internal sealed class BenchCommand : Command<BenchCommand.Settings>
                 OptionValues.Device(Device),
                 Device.Trim().ToLowerInvariant() is "cpu" || Device.Trim().StartsWith("cuda", StringComparison.OrdinalIgnoreCase) && !Device.Contains("auto", StringComparison.OrdinalIgnoreCase)
                     ? null : ValidationResult.Error($"--device is '{Device}'; the bench measures on cpu, cuda or cuda:N."),
+                OptionValues.Split(Paths).FirstOrDefault(p => p is not ("host" or "device" or "tokens")) is string badPath
+                    ? ValidationResult.Error($"--paths has '{badPath}'; host, device and/or tokens was expected.") : null,
+                OptionValues.Split(Paths).Contains("host") ? null : ValidationResult.Error("--paths must include host (the table's figure)."),
                 OptionValues.AtLeast("--repeats", Repeats, 1),
                 OptionValues.Finite("--seconds", Seconds, positive: true),
                 OptionValues.AtLeast("--threads", Threads, 0));
@@ -145,15 +156,25 @@ internal sealed class BenchCommand : Command<BenchCommand.Settings>
                         foreach (int batch in batches)
                         {
                             cancellationToken.ThrowIfCancellationRequested();
-                            var (median, best) = ForwardMs(encoder, batch, settings.Repeats, settings.Seconds, onCuda);
+                            float[] input = Input(batch);
+                            var (median, best) = TimeMs(() => encoder.Embed(input, batch, Channels), settings.Repeats, settings.Seconds, onCuda);
+                            double? deviceMs = null, tokensMs = null;
+                            if (settings.PathList.Contains("device"))
+                            {
+                                using var onDevice = tensor(input, [batch, Channels, Samples]).to(device);
+                                deviceMs = TimeMs(() => encoder.Embed(onDevice), settings.Repeats, settings.Seconds, onCuda).Median;
+                            }
+                            if (settings.PathList.Contains("tokens"))
+                                tokensMs = TimeMs(() => encoder.EncodeBatch(input, batch, Channels), settings.Repeats, settings.Seconds, onCuda).Median;
                             var c = new BenchCase
                             {
                                 Size = size.ToString(), Batch = batch, Device = deviceName, Precision = name,
                                 MedianMs = median, BestMs = best, SamplesPerSecond = batch / (median / 1000), Gflops = flops * batch / (median / 1000) / 1e9,
+                                DeviceMedianMs = deviceMs, TokensMedianMs = tokensMs,
                             };
                             cases.Add(c);
                             progress.Advance(1, string.Create(ci,
-                                $"{size} {name} B={batch}: {median:F1} ms (best {best:F1}), {c.SamplesPerSecond:F1} samples/s, {c.Gflops:F1} GFLOP/s"));
+                                $"{size} {name} B={batch}: {median:F1} ms (best {best:F1}), {c.SamplesPerSecond:F1} samples/s, {c.Gflops:F1} GFLOP/s{(deviceMs is double d ? $"; from the device {d:F1} ms (host path {median / d:F2}x)" : "")}{(tokensMs is double t ? $"; all tokens out {t:F1} ms" : "")}"));
                             if (settings.Profile) progress.Log(Profile(config, deviceName, precision, batch, settings.Repeats, onCuda));
                         }
                     }
@@ -201,17 +222,16 @@ internal sealed class BenchCommand : Command<BenchCommand.Settings>
         return input;
     }
 
-    /// <summary>Median and best wall time of <see cref="EegDinoEncoder.EncodeBatch"/> after the warm-up runs.</summary>
-    private static (double Median, double Best) ForwardMs(EegDinoEncoder encoder, int batch, int repeats, double budgetSeconds, bool onCuda)
+    /// <summary>Median and best wall time of <paramref name="pass"/> (one forward pass whose result is on the host) after the warm-up runs.</summary>
+    private static (double Median, double Best) TimeMs(Func<object> pass, int repeats, double budgetSeconds, bool onCuda)
     {
-        float[] input = Input(batch);
         var times = new List<double>();
         var watch = new Stopwatch();
         for (int i = 0; i < WarmupRuns + repeats; i++)
         {
             if (onCuda) cuda.synchronize();
             watch.Restart();
-            _ = encoder.EncodeBatch(input, batch, Channels); // the result is copied to the host: the GPU has finished
+            _ = pass(); // the result is copied to the host: the GPU has finished
             if (onCuda) cuda.synchronize();
             watch.Stop();
             if (i >= WarmupRuns) times.Add(watch.Elapsed.TotalMilliseconds);
@@ -229,7 +249,8 @@ internal sealed class BenchCommand : Command<BenchCommand.Settings>
             var shallow = new EegDinoConfig(layers, config.NumberOfHeads, config.FeedForwardDim, config.Convolutions,
                 config.NumberOfChannelEmbeddings, config.NumberOfGlobalTokens, Math.Min(config.GlobalTokenLayer, layers), config.PatchSize);
             using var encoder = EegDinoEncoder.CreateRandom(shallow, new EegDinoEncoderOptions { Device = device, Precision = precision });
-            return ForwardMs(encoder, batch, repeats, double.MaxValue, onCuda).Median;
+            float[] input = Input(batch);
+            return TimeMs(() => encoder.Embed(input, batch, Channels), repeats, double.MaxValue, onCuda).Median;
         }
         double one = Time(1), two = Time(2);
         double layer = two - one, rest = one - layer;
