@@ -41,6 +41,15 @@ public sealed class EegDinoModelOptions
     /// <summary>The number type the network computes in; <see cref="EegDinoPrecision.Float32"/> (default) is the parity mode.</summary>
     public EegDinoPrecision Precision { get; set; } = EegDinoPrecision.Float32;
 
+    /// <summary>
+    /// On CUDA, let float32 matmuls use TF32 tensor cores (libtorch's <c>torch.backends.cuda.matmul.allow_tf32</c>;
+    /// default false, the parity mode). Faster on Ampere and later, with an encoder-output NRMSE of about
+    /// 5e-4 instead of 4e-7 (measured on an H200: docs/gpu.md). The switch is process-wide in libtorch:
+    /// loading an encoder with this option sets it for every network of the process, and loading one
+    /// without it on CUDA clears it. Ignored on the CPU.
+    /// </summary>
+    public bool AllowTf32 { get; set; }
+
     /// <summary>Which encoder to take from a training checkpoint holding a student and a teacher (default: student, as the original fine-tuning code).</summary>
     public EegDinoWeightSource WeightSource { get; set; } = EegDinoWeightSource.Student;
 

@@ -40,6 +40,10 @@ internal abstract class ModelSettings : FilterSettings
     [DefaultValue("fp32")]
     public string Precision { get; init; } = "fp32";
 
+    [CommandOption("--tf32")]
+    [Description("On CUDA, let float32 matmuls use TF32 (faster, encoder-output NRMSE about 5e-4 instead of 4e-7; docs/gpu.md).")]
+    public bool Tf32 { get; init; }
+
     /// <summary>Whether <c>--model</c> must be given (the demo has a bundled default).</summary>
     protected virtual bool ModelRequired => true;
 
@@ -77,6 +81,7 @@ internal abstract class ModelSettings : FilterSettings
         WeightSource = WeightSource,
         Config = LoadConfig(),
         Precision = ComputePrecision,
+        AllowTf32 = Tf32,
         Filters = ToFilterOptions(),
     };
 

@@ -91,6 +91,7 @@ internal sealed class EegDinoRuntime
     {
         options.Validate();
         Device device = ResolveDevice(options.Device);
+        if (device.type == DeviceType.CUDA) backends.cuda.matmul.allow_tf32 = options.AllowTf32;
         int? classes = withHead ? weights.HeadClasses : null;
         ParameterLayout.Check(weights.Tensors, weights.Config, classes, ignoreHead: !withHead);
         var network = new EegDinoNetwork(weights.Config, classes);
