@@ -25,47 +25,9 @@ internal static class EegDinoInput
     /// returns its layout. Errors name the row, channel and sample of a bad value, and say what to do.
     /// </summary>
     /// <exception cref="ArgumentException">Bad sizes, too long, a NaN or infinite sample, or a sample that overflows after scaling.</exception>
-    public static CheckedInput Check(ReadOnlySpan<float> signals, int batchSize, int numberOfChannels, EegDinoConfig config, float inputScale) =>
-        Check(signals, batchSize, numberOfChannels, config, inputScale, samplesPerChannel: null);
-
-    /// <summary>
-    /// <see cref="Check(ReadOnlySpan{float}, int, int, EegDinoConfig, float)"/>; with <paramref name="samplesPerChannel"/>
-    /// given, <paramref name="signals"/> holds one value per channel and row and only the layout and the
-    /// length are checked (the samples were checked on the device).
-    /// </summary>
-    internal static CheckedInput Check(ReadOnlySpan<float> signals, int batchSize, int numberOfChannels, EegDinoConfig config, float inputScale, int? samplesPerChannel)
+    public static CheckedInput Check(ReadOnlySpan<float> signals, int batchSize, int numberOfChannels, EegDinoConfig config, float inputScale)
     {
-        if (batchSize < 1)
-            throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, $"batchSize is {batchSize}; at least 1 recording is needed.");
-        int slots = config.NumberOfChannelEmbeddings;
-        if (numberOfChannels < 1 || numberOfChannels > slots)
-        {
-            throw new ArgumentOutOfRangeException(nameof(numberOfChannels), numberOfChannels,
-                $"numberOfChannels is {numberOfChannels}; the model has {slots} channel slots, so 1 to {slots} channels are accepted.");
-        }
-        if (signals.Length == 0)
-            throw new ArgumentException("The signal is empty; at least one sample per channel is needed.", nameof(signals));
-        long perSample = (long)batchSize * numberOfChannels;
-        if (signals.Length % perSample != 0)
-        {
-            throw new ArgumentException(
-                $"The signal has {signals.Length} values, which is not {batchSize} recording(s) x {numberOfChannels} channels x a whole number of samples.",
-                nameof(signals));
-        }
-        int samples = samplesPerChannel ?? (int)(signals.Length / perSample);
-        if (samples < 1) throw new ArgumentException("The signal is empty; at least one sample per channel is needed.", nameof(signals));
-        long patches = (samples + (long)config.PatchSize - 1) / config.PatchSize;
-        long tokens = config.NumberOfGlobalTokens + numberOfChannels * patches;
-        if (tokens > MaxTokensPerRecording)
-        {
-            long maxPatches = (MaxTokensPerRecording - config.NumberOfGlobalTokens) / numberOfChannels;
-            throw new ArgumentException(
-                $"The recording has {samples} samples per channel ({patches} patches x {numberOfChannels} channels = {tokens} tokens); one forward pass takes at most " +
-                $"{MaxTokensPerRecording} tokens per recording ({maxPatches} patches = {maxPatches * config.PatchSize} samples of {numberOfChannels} channels), because attention grows with the square of the tokens. " +
-                "Cut long recordings into windows: EegWindower, mlContext.Data.LoadFromEegRecordings with EegWindowOptions, or eegdino embed.", nameof(signals));
-        }
-
-        if (samplesPerChannel is not null) return new CheckedInput(batchSize, numberOfChannels, samples, 0);
+        int samples = CheckLayout(signals.Length, batchSize, numberOfChannels, config);
         var (bad, maxAbs) = Scan(signals);
         if (bad >= 0)
         {
@@ -83,6 +45,46 @@ internal static class EegDinoInput
                 "check the input's units and the scale (0.01 for microvolts).", nameof(signals));
         }
         return new CheckedInput(batchSize, numberOfChannels, samples, maxAbs);
+    }
+
+    /// <summary>
+    /// Checks only the layout of <paramref name="length"/> flat values as <c>[B, C, T]</c> (sizes, channel
+    /// slots, the token limit) and returns <c>T</c>; the samples are not read (a GPU runtime checks them
+    /// on the device and calls <see cref="Check"/> only to name a bad one).
+    /// </summary>
+    /// <exception cref="ArgumentException">Bad sizes or too long.</exception>
+    public static int CheckLayout(int length, int batchSize, int numberOfChannels, EegDinoConfig config)
+    {
+        if (batchSize < 1)
+            throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, $"batchSize is {batchSize}; at least 1 recording is needed.");
+        int slots = config.NumberOfChannelEmbeddings;
+        if (numberOfChannels < 1 || numberOfChannels > slots)
+        {
+            throw new ArgumentOutOfRangeException(nameof(numberOfChannels), numberOfChannels,
+                $"numberOfChannels is {numberOfChannels}; the model has {slots} channel slots, so 1 to {slots} channels are accepted.");
+        }
+        if (length == 0)
+            throw new ArgumentException("The signal is empty; at least one sample per channel is needed.", "signals");
+        long perSample = (long)batchSize * numberOfChannels;
+        if (length % perSample != 0)
+        {
+            throw new ArgumentException(
+                $"The signal has {length} values, which is not {batchSize} recording(s) x {numberOfChannels} channels x a whole number of samples.",
+                "signals");
+        }
+        int samples = (int)(length / perSample);
+        if (samples < 1) throw new ArgumentException("The signal is empty; at least one sample per channel is needed.", "signals");
+        long patches = (samples + (long)config.PatchSize - 1) / config.PatchSize;
+        long tokens = config.NumberOfGlobalTokens + numberOfChannels * patches;
+        if (tokens > MaxTokensPerRecording)
+        {
+            long maxPatches = (MaxTokensPerRecording - config.NumberOfGlobalTokens) / numberOfChannels;
+            throw new ArgumentException(
+                $"The recording has {samples} samples per channel ({patches} patches x {numberOfChannels} channels = {tokens} tokens); one forward pass takes at most " +
+                $"{MaxTokensPerRecording} tokens per recording ({maxPatches} patches = {maxPatches * config.PatchSize} samples of {numberOfChannels} channels), because attention grows with the square of the tokens. " +
+                "Cut long recordings into windows: EegWindower, mlContext.Data.LoadFromEegRecordings with EegWindowOptions, or eegdino embed.", "signals");
+        }
+        return samples;
     }
 
     /// <summary>

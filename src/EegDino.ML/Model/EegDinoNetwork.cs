@@ -126,6 +126,9 @@ internal sealed class EegDinoNetwork : nn.Module<Tensor, Tensor>
     /// </summary>
     private static (Tensor Tokens, Tensor? KeyMask) PadTokens(Tensor tokens, long count)
     {
+        // On a GPU a key mask costs more than it saves: it keeps attention off the fused (flash)
+        // kernels, which take any length. Measured on an H200: docs/gpu.md.
+        if (tokens.device_type != DeviceType.CPU) return (tokens, null);
         long padded = (count + TokenAlignment - 1) / TokenAlignment * TokenAlignment;
         if (padded == count) return (tokens, null);
         Tensor mask = TorchScalars.LessThan(TorchScalars.Arange(padded, tokens.device), count).view(1, 1, 1, padded);

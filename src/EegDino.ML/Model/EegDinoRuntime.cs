@@ -284,17 +284,10 @@ internal sealed class EegDinoRuntime
             Tensor x = input.detach();
             if (x.device_type != Device.type || x.device_index != Device.index || x.dtype != ScalarType.Float32)
                 x = x.to(ScalarType.Float32, Device);
-            long batch = x.shape[0], channels = x.shape[1], samples = x.shape[2];
-            bool finite = isfinite(x).all().item<bool>();
-            float largest = finite ? x.abs().max().item<float>() : float.NaN;
-            if (!finite || (double)largest * Options.InputScale > float.MaxValue)
-            {
-                // Let the managed check name the row, channel and sample.
-                float[] host = ToArray(x);
-                EegDinoInput.Check(host, checked((int)batch), checked((int)channels), Config, Options.InputScale);
-            }
-            // The layout checks (channels against the slots, the length limit) on a tiny stand-in of the same shape.
-            EegDinoInput.Check(new float[batch * channels], checked((int)batch), checked((int)channels), Config, 1f, checked((int)samples));
+            long batch = x.shape[0], channels = x.shape[1];
+            EegDinoInput.CheckLayout(checked((int)x.numel()), checked((int)batch), checked((int)channels), Config);
+            if (!SamplesAreUsable(x, out float largest))
+                EegDinoInput.Check(ToArray(x), (int)batch, (int)channels, Config, Options.InputScale); // throws, naming the sample
             Tensor scaled = Options.InputScale == 1f ? x : TorchScalars.Multiply(x, Options.InputScale);
             ForwardObserver?.Invoke((int)batch);
             Tensor tokens = Network.Encode(scaled, null);
@@ -347,11 +340,34 @@ internal sealed class EegDinoRuntime
 
     private (Tensor Tokens, BatchInfo Info) Forward(ReadOnlySpan<float> signals, int batchSize, int numberOfChannels)
     {
-        var checkedInput = EegDinoInput.Check(signals, batchSize, numberOfChannels, Config, Options.InputScale);
-        Tensor input = EegDinoInput.ToTensor(signals, checkedInput, Options.InputScale, Device, _staging);
+        if (Device.type == DeviceType.CPU)
+        {
+            var checkedInput = EegDinoInput.Check(signals, batchSize, numberOfChannels, Config, Options.InputScale);
+            Tensor input = EegDinoInput.ToTensor(signals, checkedInput, Options.InputScale, Device, _staging);
+            ForwardObserver?.Invoke(batchSize);
+            return (Network.Encode(input, null), new BatchInfo(batchSize, checkedInput.LargestMagnitude * Options.InputScale));
+        }
+        // On a GPU the samples are checked there, after the copy (two reductions instead of a scan of
+        // every sample on the host: at batch 256 the scan took longer than the copy); a failed check
+        // scans on the host to name the row, channel and sample.
+        int samples = EegDinoInput.CheckLayout(signals.Length, batchSize, numberOfChannels, Config);
+        Tensor raw = _staging.Upload(signals, [batchSize, numberOfChannels, samples], Device);
+        if (!SamplesAreUsable(raw, out float largest))
+            EegDinoInput.Check(signals, batchSize, numberOfChannels, Config, Options.InputScale); // throws, naming the sample
+        Tensor scaled = Options.InputScale == 1f ? raw : TorchScalars.Multiply(raw, Options.InputScale);
         ForwardObserver?.Invoke(batchSize);
-        Tensor tokens = Network.Encode(input, null);
-        return (tokens, new BatchInfo(batchSize, checkedInput.LargestMagnitude * Options.InputScale));
+        return (Network.Encode(scaled, null), new BatchInfo(batchSize, largest * Options.InputScale));
+    }
+
+    /// <summary>
+    /// Whether samples already on the device are finite and stay finite after the input scale (two
+    /// reductions); <paramref name="largest"/> is the largest magnitude before scaling.
+    /// </summary>
+    private bool SamplesAreUsable(Tensor samples, out float largest)
+    {
+        bool finite = isfinite(samples).all().item<bool>();
+        largest = finite ? samples.abs().max().item<float>() : float.NaN;
+        return finite && (double)largest * Options.InputScale <= float.MaxValue;
     }
 
     private Tensor Select(Tensor tokens, EncoderOutput output, int numberOfChannels)

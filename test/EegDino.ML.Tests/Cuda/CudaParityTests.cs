@@ -50,7 +50,7 @@ public sealed class CudaParityTests
     /// </summary>
     [TestMethod]
     [DoNotParallelize]
-    public void Tf32IsOffByDefaultAndTorchSharpsSwitchTurnsItOn()
+    public void Tf32IsOffByDefaultAndTheOptionTurnsItOn()
     {
         CudaMachine.Require();
         const string caseName = "medium_2layer";
@@ -61,10 +61,10 @@ public sealed class CudaParityTests
 
         double off = Fixtures.Nrmse(Encode(caseName, "cuda", input, (int)shape[0], (int)shape[1]).Tokens, reference.Tokens);
         double on;
-        torch.backends.cuda.matmul.allow_tf32 = true;
         try
         {
-            on = Fixtures.Nrmse(Encode(caseName, "cuda", input, (int)shape[0], (int)shape[1]).Tokens, reference.Tokens);
+            on = Fixtures.Nrmse(Encode(caseName, "cuda", input, (int)shape[0], (int)shape[1], allowTf32: true).Tokens, reference.Tokens);
+            Assert.IsTrue(torch.backends.cuda.matmul.allow_tf32, "AllowTf32 sets libtorch's process-wide switch");
         }
         finally
         {
@@ -72,13 +72,27 @@ public sealed class CudaParityTests
         }
         Console.WriteLine($"tf32 {caseName} encoder_output: off {off:E2}, on {on:E2} (cudnn.allow_tf32 default {cudnnDefault})");
         Assert.IsTrue(off <= Fixtures.Tolerance, $"TF32 off: NRMSE {off:E3} > {Fixtures.Tolerance:E0}");
-        Assert.IsTrue(on > off, $"allow_tf32 = true left the result as accurate as float32 (on {on:E3}, off {off:E3}): the switch did not reach cuBLAS");
+        Assert.IsTrue(on > off, $"AllowTf32 = true left the result as accurate as float32 (on {on:E3}, off {off:E3}): the switch did not reach cuBLAS");
     }
 
-    private static EegDinoEncoding Encode(string caseName, string device, float[] input, int batch, int channels)
+    [TestMethod]
+    public void NaNAndOverflowOnTheGpuPathAreNamedAsOnTheCpu()
     {
-        using var encoder = EegDinoEncoder.Load(Fixtures.Weights(caseName),
-            new EegDinoEncoderOptions { Config = Fixtures.Config(caseName), InputScale = 1f, Device = device });
+        CudaMachine.Require();
+        using var encoder = EegDinoEncoder.Load(Fixtures.Weights("tiny"), new EegDinoEncoderOptions { Config = Fixtures.Config("tiny"), Device = "cuda" });
+        float[] signals = Fixtures.Synthetic(2 * 4, 400);
+        signals[1 * 4 * 400 + 2 * 400 + 7] = float.NaN;
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => encoder.Embed(signals, 2, 4)).Message, "batch row 1, channel 2, sample 7");
+        signals[1 * 4 * 400 + 2 * 400 + 7] = 3e38f;
+        using var scaled = EegDinoEncoder.Load(Fixtures.Weights("tiny"), new EegDinoEncoderOptions { Config = Fixtures.Config("tiny"), Device = "cuda", InputScale = 10 });
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => scaled.Embed(signals, 2, 4)).Message, "overflows float32");
+    }
+
+    private static EegDinoEncoding Encode(string caseName, string device, float[] input, int batch, int channels, bool allowTf32 = false)
+    {
+        var options = new EegDinoEncoderOptions { Config = Fixtures.Config(caseName), InputScale = 1f, Device = device };
+        options.Model.AllowTf32 = allowTf32;
+        using var encoder = EegDinoEncoder.Load(Fixtures.Weights(caseName), options);
         return encoder.EncodeBatch(input, batch, channels);
     }
 
