@@ -99,5 +99,5 @@ tree=$(cd "$main" && git ls-files -z -co --exclude-standard | du -cb --files0-fr
 pack=$(du -sb "$dest" | cut -f1)
 cat "$dest/PACK.txt" | sed 's/^/pack: /'
 say "a call ships $tree (checkout) + $pack (.gpu) = $((tree + pack)) bytes of $limit ($(( (limit - tree - pack) >> 10 )) KiB left)"
-(( tree + pack <= limit )) || { echo "pack: over the 64 MiB a device call takes" >&2; exit 1; }
+(( tree + pack <= limit )) || say "over the 64 MiB a device call takes: hold the files the GPU does not need during the call (bash scripts/gpu/hold.sh, then --restore)"
 say "device call: run(command='bash .gpu/run.sh', carry=['.gpu'])"

@@ -60,7 +60,7 @@ internal sealed class BenchCommand : Command<BenchCommand.Settings>
         public string? Json { get; init; }
 
         [CommandOption("--paths <PATHS>")]
-        [Description("What is timed, comma-separated: host (float[] in, pooled mean out: the path users call; the table's figure), device (from a tensor already on the device, pooled out), tokens (EncodeBatch: every token copied back).")]
+        [Description("What is timed, comma-separated: host (float[[]] in, pooled mean out: the path users call; the table's figure), device (from a tensor already on the device, pooled out), tokens (EncodeBatch: every token copied back).")]
         [DefaultValue("host,device")]
         public string Paths { get; init; } = "host,device";
 

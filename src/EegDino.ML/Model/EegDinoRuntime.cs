@@ -91,7 +91,12 @@ internal sealed class EegDinoRuntime
     {
         options.Validate();
         Device device = ResolveDevice(options.Device);
-        if (device.type == DeviceType.CUDA) backends.cuda.matmul.allow_tf32 = options.AllowTf32;
+        if (device.type == DeviceType.CUDA)
+        {
+            // Both of libtorch's process-wide switches: the matmuls', and cuDNN's for the convolutions (true by default in libtorch).
+            backends.cuda.matmul.allow_tf32 = options.AllowTf32;
+            backends.cudnn.allow_tf32 = options.AllowTf32;
+        }
         int? classes = withHead ? weights.HeadClasses : null;
         ParameterLayout.Check(weights.Tensors, weights.Config, classes, ignoreHead: !withHead);
         var network = new EegDinoNetwork(weights.Config, classes);

@@ -37,6 +37,10 @@ public sealed class CudaPipelineTests
             fitted = TinyModel.Flatten(SignalData.ReadEmbeddings(cuda.Transform(data)));
             ml.Model.Save(cuda, data.Schema, zip);
         }
+        // On the GPU machine run.sh names a folder: the zip comes back and is kept as test data, so the
+        // CPU suite scores a model fitted and saved on CUDA (LoadDeviceTests).
+        if (Environment.GetEnvironmentVariable("EEGDINO_GPU_ARTIFACTS") is { Length: > 0 } artifacts)
+            File.WriteAllBytes(Path.Combine(artifacts, "tiny-tokens.cuda.zip"), zip.ToArray());
         zip.Position = 0;
         ITransformer loaded = new MLContext(seed: 2).Model.Load(zip, out _);
         float[] scored;

@@ -13,7 +13,7 @@ namespace EegDino.ML.Tests.Model;
 [TestClass]
 public sealed class ConvolutionPathTests
 {
-    private static double[] NaiveConv(float[] x, int n, int cin, int h, int w, float[] weight, float[] bias, int cout, int k, int stride, int pad, bool depthwise)
+    internal static double[] NaiveConv(float[] x, int n, int cin, int h, int w, float[] weight, float[] bias, int cout, int k, int stride, int pad, bool depthwise)
     {
         int wOut = (w + 2 * pad - k) / stride + 1;
         var y = new double[n * cout * h * wOut];
@@ -62,6 +62,19 @@ public sealed class ConvolutionPathTests
         Assert.AreEqual(expected.Length, actual.Length);
         double error = Fixtures.Nrmse(actual, expected);
         Assert.IsTrue(error < 1e-6, $"NRMSE {error:E2}");
+    }
+
+    [TestMethod]
+    public void TheCpuComputesThroughUnfoldAndOtherDevicesThroughLibTorch()
+    {
+        Assert.IsNull(UnfoldConv2d.ForcedPath);
+        Assert.IsFalse(UnfoldConv2d.UsesLibTorch(DeviceType.CPU), "oneDNN's float32 convolution is wrong on these CPUs");
+        Assert.IsTrue(UnfoldConv2d.UsesLibTorch(DeviceType.CUDA));
+        Assert.IsNull(UnfoldConv2d.ReadForcedPath(null));
+        Assert.IsNull(UnfoldConv2d.ReadForcedPath(" Auto "));
+        Assert.AreEqual("unfold", UnfoldConv2d.ReadForcedPath("UNFOLD"));
+        Assert.AreEqual("libtorch", UnfoldConv2d.ReadForcedPath("libtorch"));
+        StringAssert.Contains(Assert.ThrowsExactly<EegDinoException>(() => UnfoldConv2d.ReadForcedPath("cudnn")).Message, "expected unfold, libtorch or auto");
     }
 
     [TestMethod]
