@@ -159,7 +159,7 @@ step "summary"
   echo "# GPU run $(date -u +%Y-%m-%d)"
   echo; sed 's/^/    /' "$W/machine.txt"
   echo; echo "## Cuda tests"; sed 's/^/    /' "$W/tests.summary" 2>/dev/null
-  grep -hE "^\s*(parity|tf32|pipeline|memory) " "$W/tests.log" 2>/dev/null | sed 's/^\s*/    /'
+  grep -hE "^\s*(parity|tf32|pipeline|memory|convolution|cuda fine-tuning:) " "$W/tests.log" 2>/dev/null | sed 's/^\s*/    /'
   echo; echo "## eegdino encode vs float64"; cat "$W/parity.log" 2>/dev/null | sed 's/^/    /'
   echo; echo "## PyTorch on the Large case"; cat "$W/peer.log" 2>/dev/null | sed 's/^/    /'
   echo; if [[ ${#failed[@]} -eq 0 ]]; then echo "ALL PASSED"; else printf 'FAILED: %s\n' "${failed[@]}"; fi
