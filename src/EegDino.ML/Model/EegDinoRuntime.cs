@@ -274,7 +274,7 @@ internal sealed class EegDinoRuntime
 
     /// <summary>
     /// One forward pass from a tensor <c>[B, C, T]</c> already on the device (any float dtype): the
-    /// samples are checked there (NaN/infinity and overflow after scaling, one reduction each) and
+    /// samples are checked there (NaN, infinity and overflow after scaling, in one reduction) and
     /// never copied through managed memory; only <paramref name="output"/> is copied back. A tensor on
     /// another device, or not float32, is converted first. Located errors come from a host copy of the
     /// input, made only when a check fails.
@@ -352,7 +352,7 @@ internal sealed class EegDinoRuntime
             ForwardObserver?.Invoke(batchSize);
             return (Network.Encode(input, null), new BatchInfo(batchSize, checkedInput.LargestMagnitude * Options.InputScale));
         }
-        // On a GPU the samples are checked there, after the copy (two reductions instead of a scan of
+        // On a GPU the samples are checked there, after the copy (one reduction instead of a scan of
         // every sample on the host: at batch 256 the scan took longer than the copy); a failed check
         // scans on the host to name the row, channel and sample.
         int samples = EegDinoInput.CheckLayout(signals.Length, batchSize, numberOfChannels, Config);
@@ -365,14 +365,14 @@ internal sealed class EegDinoRuntime
     }
 
     /// <summary>
-    /// Whether samples already on the device are finite and stay finite after the input scale (two
-    /// reductions); <paramref name="largest"/> is the largest magnitude before scaling.
+    /// Whether samples already on the device are finite and stay finite after the input scale, in one
+    /// reduction (libtorch's max propagates NaN, and an infinity is its own maximum);
+    /// <paramref name="largest"/> is the largest magnitude before scaling.
     /// </summary>
     private bool SamplesAreUsable(Tensor samples, out float largest)
     {
-        bool finite = isfinite(samples).all().item<bool>();
-        largest = finite ? samples.abs().max().item<float>() : float.NaN;
-        return finite && (double)largest * Options.InputScale <= float.MaxValue;
+        largest = samples.abs().max().item<float>();
+        return float.IsFinite(largest) && (double)largest * Options.InputScale <= float.MaxValue;
     }
 
     private Tensor Select(Tensor tokens, EncoderOutput output, int numberOfChannels)

@@ -32,8 +32,39 @@ internal sealed class HostStaging : IDisposable
             using var scope = NewDisposeScope(); // roots the unpinned temporary until pin_memory returns
             _pinned = empty([Math.Max(values.Length, 1 << 20)], ScalarType.Float32).pin_memory().DetachFromDisposeScope();
         }
-        MemoryMarshal.AsBytes(values).CopyTo(_pinned.bytes);
+        CopyInParallel(values, MemoryMarshal.Cast<byte, float>(_pinned.bytes));
         return _pinned.narrow(0, 0, values.Length).view(shape).to(device, copy: false, disposeAfter: false, non_blocking: true);
+    }
+
+    /// <summary>Values per parallel slice of a large copy: 4 MiB, above which one core's copy is the bottleneck.</summary>
+    internal const int ParallelSlice = 1 << 20;
+
+    /// <summary>
+    /// Copies <paramref name="values"/> to the start of <paramref name="target"/>, in 4 MiB slices over the
+    /// thread pool when there are several: one core copies about 10 GB/s, so a batch of 256 x 19 x 2000
+    /// samples (39 MB) took about 4 ms on one, as long as the H200's Small forward at batch 64.
+    /// </summary>
+    internal static unsafe void CopyInParallel(ReadOnlySpan<float> values, Span<float> target)
+    {
+        if (target.Length < values.Length)
+            throw new ArgumentException($"The target holds {target.Length} values; {values.Length} are copied.", nameof(target));
+        int slices = (values.Length + ParallelSlice - 1) / ParallelSlice;
+        if (slices <= 1)
+        {
+            values.CopyTo(target);
+            return;
+        }
+        fixed (float* from = values)
+        fixed (float* to = target)
+        {
+            nint source = (nint)from, destination = (nint)to;
+            int length = values.Length;
+            Parallel.For(0, slices, slice =>
+            {
+                int start = slice * ParallelSlice, count = Math.Min(ParallelSlice, length - start);
+                new ReadOnlySpan<float>((float*)source + start, count).CopyTo(new Span<float>((float*)destination + start, count));
+            });
+        }
     }
 
     /// <summary>Copies a result back into managed memory (a contiguous float32 copy on the CPU first when needed).</summary>

@@ -55,6 +55,13 @@ internal static class TorchScalars
         return a.lt(s);
     }
 
+    /// <summary><paramref name="a"/> with <paramref name="value"/> where <paramref name="mask"/> is true (broadcasting).</summary>
+    public static Tensor MaskedFill(Tensor a, Tensor mask, double value)
+    {
+        using Scalar s = value.ToScalar();
+        return a.masked_fill(mask, s);
+    }
+
     /// <summary><c>0, 1, ..., end - 1</c> as int64 on <paramref name="device"/>.</summary>
     public static Tensor Arange(long end, Device device)
     {

@@ -12,9 +12,10 @@ namespace EegDino.ML.Model;
 /// AVX-512) when the input-channel count is not a multiple of 16, e.g. the Small preset's 25-channel
 /// convolutions (encoder NRMSE 0.23 vs PyTorch). These convolutions are about 1% of the FLOPs, and the
 /// unfold form uses only matmul, which is correct. <c>ConvolutionPathTests</c> keeps a naive oracle.
-/// Off the CPU (CUDA's cuDNN has no such fault) libtorch's own <c>conv2d</c> is used; the environment
-/// variable <c>EEGDINO_CONVOLUTION</c> (<c>unfold</c> or <c>libtorch</c>, read once) forces one path
-/// everywhere, to compare them or to check a new libtorch (docs/engineering-notes.md).
+/// The unfold form is used on CUDA too: cuDNN's convolution is correct there but, measured on an
+/// H200 (docs/gpu.md), took 190 ms of Large's 264 ms bf16 forward at batch 256 (unfold: about 5 ms)
+/// and changed nothing for Small and Medium. The environment variable <c>EEGDINO_CONVOLUTION</c>
+/// (<see cref="KernelSwitches"/>) forces libtorch's, to compare them or to check a new libtorch.
 /// </summary>
 internal sealed class UnfoldConv2d : nn.Module<Tensor, Tensor>
 {
@@ -52,35 +53,14 @@ internal sealed class UnfoldConv2d : nn.Module<Tensor, Tensor>
     {
         // [N, Cin, H, W] -> [N, Cout, H, W']
         using var scope = NewDisposeScope();
-        Tensor output = UsesLibTorch(input.device_type)
+        Tensor output = UsesLibTorch
             ? nn.functional.conv2d(input, weight, bias, strides: [1, _stride], padding: [0, _padding], groups: _depthwise ? weight.shape[0] : 1)
             : _depthwise ? Depthwise(input) : Ordinary(input);
         return output.MoveToOuterDisposeScope();
     }
 
-    private static readonly Lazy<string?> PathFromEnvironment =
-        new(() => ReadForcedPath(Environment.GetEnvironmentVariable("EEGDINO_CONVOLUTION")));
-
-    /// <summary>A path forced in code (tests): "unfold" or "libtorch"; null leaves it to <c>EEGDINO_CONVOLUTION</c> and the device.</summary>
-    internal static string? ForcedPath { get; set; }
-
-    /// <summary>Whether libtorch's convolution computes on <paramref name="device"/>: off the CPU, unless a path is forced.</summary>
-    /// <exception cref="EegDinoException"><c>EEGDINO_CONVOLUTION</c> holds something else than unfold, libtorch or auto.</exception>
-    internal static bool UsesLibTorch(DeviceType device) => (ForcedPath ?? PathFromEnvironment.Value) switch
-    {
-        "unfold" => false,
-        "libtorch" => true,
-        _ => device != DeviceType.CPU,
-    };
-
-    /// <summary>The value of <c>EEGDINO_CONVOLUTION</c> as a path: null for unset or auto.</summary>
-    internal static string? ReadForcedPath(string? value) => value?.Trim().ToLowerInvariant() switch
-    {
-        null or "" or "auto" => null,
-        "unfold" => "unfold",
-        "libtorch" => "libtorch",
-        _ => throw new EegDinoException($"EEGDINO_CONVOLUTION is '{value}'; expected unfold, libtorch or auto (unset)."),
-    };
+    /// <summary>Whether libtorch's convolution computes: only when forced (<see cref="KernelSwitches.Convolution"/>); the unfold form is the default everywhere.</summary>
+    internal static bool UsesLibTorch => KernelSwitches.Convolution == "libtorch";
 
     /// <summary>groups = 1: the windows of all input channels as columns, times the weight matrix.</summary>
     private Tensor Ordinary(Tensor input)

@@ -6,8 +6,8 @@ using static TorchSharp.torch;
 namespace EegDino.ML.Tests.Cuda;
 
 /// <summary>
-/// On CUDA the patch embedding's convolutions are libtorch's (cuDNN), not the unfold form the CPU
-/// needs: both paths against the naive oracle of <see cref="ConvolutionPathTests"/>, on the GPU.
+/// The patch embedding's convolutions on CUDA, the unfold form (the default) and libtorch's (cuDNN,
+/// <c>EEGDINO_CONVOLUTION=libtorch</c>), against the naive oracle of <see cref="ConvolutionPathTests"/>.
 /// </summary>
 [TestClass]
 [TestCategory(CudaMachine.Category)]
@@ -23,9 +23,9 @@ public sealed class CudaConvolutionTests
     public void BothConvolutionPathsEqualTheNaiveConvolutionOnCuda(int cin, int cout, int k, int stride, int pad, bool depthwise, string path)
     {
         CudaMachine.Require();
-        Assert.IsTrue(UnfoldConv2d.UsesLibTorch(DeviceType.CUDA), "libtorch's convolution by default on CUDA");
+        Assert.IsFalse(UnfoldConv2d.UsesLibTorch, "the unfold form by default on CUDA");
         bool tf32 = TorchSharp.torch.backends.cudnn.allow_tf32;
-        UnfoldConv2d.ForcedPath = path;
+        KernelSwitches.Convolution = path;
         TorchSharp.torch.backends.cudnn.allow_tf32 = false; // as the runtime sets it without AllowTf32
         try
         {
@@ -52,7 +52,7 @@ public sealed class CudaConvolutionTests
         }
         finally
         {
-            UnfoldConv2d.ForcedPath = null;
+            KernelSwitches.Convolution = null;
             TorchSharp.torch.backends.cudnn.allow_tf32 = tf32;
         }
     }

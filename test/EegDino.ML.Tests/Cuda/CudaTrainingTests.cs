@@ -38,8 +38,15 @@ public sealed class CudaTrainingTests
         ITransformer loaded = new MLContext(seed: 2).Model.Load(zip, out _);
         try
         {
+            // Within the parity bound, not bit for bit: on an H200 one probability of 1.8e-5 differed in
+            // its 7th digit between the trained network and the loaded one (CUDA's kernels may take
+            // another order of summation for another allocation; the CPU suite compares bit for bit).
             List<float[]> again = RhythmData.Scores(loaded.Transform(validation));
-            for (int i = 0; i < scores.Count; i++) CollectionAssert.AreEqual(scores[i], again[i], $"row {i}: the loaded model scores as the trained one");
+            double error = Fixtures.Nrmse(again.SelectMany(r => r).ToArray(), scores.SelectMany(r => r).Select(v => (double)v).ToArray());
+            Console.WriteLine($"cuda fine-tuning: loaded vs trained scores NRMSE {error:E2}");
+            Assert.IsTrue(error <= Fixtures.Tolerance, $"the loaded model scores differently from the trained one: NRMSE {error:E3}");
+            for (int i = 0; i < scores.Count; i++)
+                Assert.AreEqual(Array.IndexOf(scores[i], scores[i].Max()), Array.IndexOf(again[i], again[i].Max()), $"row {i}: the predicted class");
         }
         finally
         {

@@ -32,6 +32,10 @@ public sealed class EmbedPathTests
         using var tensor = TorchSharp.torch.tensor(signals, [2, 4, 400]);
         var e = Assert.ThrowsExactly<ArgumentException>(() => encoder.Embed(tensor));
         StringAssert.Contains(e.Message, "batch row 1, channel 2, sample 7");
+        signals[1 * 4 * 400 + 2 * 400 + 7] = 0;
+        signals[3 * 400 + 9] = float.NegativeInfinity; // one reduction finds both: max |x| is NaN or infinite
+        using var infinite = TorchSharp.torch.tensor(signals, [2, 4, 400]);
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => encoder.Embed(infinite)).Message, "batch row 0, channel 3, sample 9");
         using var huge = TorchSharp.torch.full([1, 2, 200], 3e38f);
         using var overflow = EegDinoEncoder.Load(Fixtures.Weights("tiny"), new EegDinoEncoderOptions { Config = Fixtures.Config("tiny"), InputScale = 10 });
         StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => overflow.Embed(huge)).Message, "overflows float32");
