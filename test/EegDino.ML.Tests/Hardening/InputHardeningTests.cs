@@ -1,3 +1,5 @@
+using EegDino.ML.Tests.MLNet;
+using Microsoft.ML;
 using EegDino.ML.Model;
 
 namespace EegDino.ML.Tests.Hardening;
@@ -92,5 +94,37 @@ public sealed class LoadDeviceTests
         StringAssert.Contains(e.Message, "Set mlContext.FallbackToCpu = true");
         var gpu = Assert.ThrowsExactly<EegDinoException>(() => EegDinoRuntime.DeviceForLoad("cpu", fallbackToCpu: false, gpuDeviceId: 0, out _));
         StringAssert.Contains(gpu.Message, "'cuda:0' (mlContext.GpuDeviceId)");
+    }
+
+    /// <summary>
+    /// A pipeline fitted and saved on an H200 (TestData/mlnet/tiny-tokens.cuda.zip, written by
+    /// CudaPipelineTests on the GPU machine) scores here, on the CPU, within the parity bound of the
+    /// float64 reference, once the context allows the fallback; without it, loading is a clear error.
+    /// </summary>
+    [TestMethod]
+    public void AZipFittedAndSavedOnCudaScoresOnTheCpuWithinTheParityBound()
+    {
+        if (TorchSharp.torch.cuda.is_available()) Assert.Inconclusive("This machine has CUDA: the zip would load on the GPU (CudaPipelineTests covers that).");
+        string zip = Path.Combine(AppContext.BaseDirectory, "TestData", "mlnet", "tiny-tokens.cuda.zip");
+        var strict = new MLContext(seed: 1);
+        // ML.NET calls model loaders through reflection, so our error arrives wrapped (TargetInvocationException).
+        Exception? refused = Assert.Throws<Exception>(() => strict.Model.Load(zip, out _));
+        while (refused is not null and not EegDinoException) refused = refused.InnerException;
+        Assert.IsNotNull(refused, "an EegDinoException inside what ML.NET throws");
+        StringAssert.Contains(refused.Message, "Set mlContext.FallbackToCpu = true");
+
+        var ml = new MLContext(seed: 1) { FallbackToCpu = true };
+        ITransformer loaded = ml.Model.Load(zip, out _);
+        try
+        {
+            IDataView data = TinyModel.Load(ml, TinyModel.FixtureRows());
+            float[] tokens = TinyModel.Flatten(SignalData.ReadEmbeddings(loaded.Transform(data)));
+            double error = Fixtures.Nrmse(tokens, Fixtures.Io("tiny")["encoder_output.f64"].Data);
+            Assert.IsTrue(error <= Fixtures.Tolerance, $"the CUDA-saved zip on the CPU: NRMSE {error:E3} > {Fixtures.Tolerance:E0}");
+        }
+        finally
+        {
+            (loaded as IDisposable)?.Dispose();
+        }
     }
 }
