@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Buffers.Binary;
+using System.Runtime.InteropServices;
 
 namespace EegDino.ML.Eeg;
 
@@ -172,16 +173,60 @@ public sealed class EdfReader : IDisposable
                     $"Signals of different rates requested together: '{sig.Label}' has {sig.SamplesPerRecord} samples per record, the first one {spr}. Read them separately.", nameof(signals));
             spr = sig.SamplesPerRecord;
         }
+        var gains = new double[signals.Count];
+        var offsets = new double[signals.Count];
         for (int k = 0; k < signals.Count; k++)
         {
             result[k] = new float[count];
             EdfSignal sig = Signals[signals[k]];
             double scale = sig.MicrovoltsPerUnit ?? throw new EdfFormatException(
                 $"{SourceName}: signal {sig.Index + 1} ('{sig.Label}') has physical dimension '{sig.PhysicalDimension}', which is not a voltage (uV, mV, V or nV); it cannot be read in microvolts.");
-            // Record-at-a-time reads keep every record of the range in the one-record buffer once per signal.
-            ReadScaled(signals[k], firstSample, result[k], scale);
+            CheckRange(signals[k], firstSample, count);
+            CheckPhysicalRange(sig, scale);
+            gains[k] = sig.Gain * scale;
+            offsets[k] = sig.Offset * scale;
         }
+        // Record by record, all signals from each record: every record of the range is read once.
+        ForEachRecord(signals, firstSample, count, (k, bytes, at) =>
+        {
+            float[] destination = result[k];
+            double gain = gains[k], offset = offsets[k];
+            Span<float> d = destination.AsSpan(at, bytes.Length / _bytesPerSample);
+            if (_bytesPerSample == 2 && BitConverter.IsLittleEndian)
+            {
+                ReadOnlySpan<short> digital = MemoryMarshal.Cast<byte, short>(bytes);
+                for (int i = 0; i < d.Length; i++) d[i] = (float)(digital[i] * gain + offset);
+            }
+            else
+            {
+                for (int i = 0; i < d.Length; i++) d[i] = (float)(Decode(bytes, i) * gain + offset);
+            }
+        });
         return result;
+    }
+
+    /// <summary>
+    /// Decodes samples of several signals of one rate as <c>digital x gains[k] + offsets[k]</c> in
+    /// double (MNE's arithmetic), record by record so that each record of the range is read once,
+    /// into <c>destination[k][destinationOffset ..]</c>.
+    /// </summary>
+    internal void ReadScaled(IReadOnlyList<int> signals, double[] gains, double[] offsets, long firstSample, int count, double[][] destination, int destinationOffset)
+    {
+        foreach (int s in signals) CheckRange(s, firstSample, count);
+        ForEachRecord(signals, firstSample, count, (k, bytes, at) =>
+        {
+            Span<double> d = destination[k].AsSpan(destinationOffset + at, bytes.Length / _bytesPerSample);
+            double gain = gains[k], offset = offsets[k];
+            if (_bytesPerSample == 2 && BitConverter.IsLittleEndian)
+            {
+                ReadOnlySpan<short> digital = MemoryMarshal.Cast<byte, short>(bytes);
+                for (int i = 0; i < d.Length; i++) d[i] = digital[i] * gain + offset;
+            }
+            else
+            {
+                for (int i = 0; i < d.Length; i++) d[i] = Decode(bytes, i) * gain + offset;
+            }
+        });
     }
 
     /// <summary>
@@ -268,6 +313,32 @@ public sealed class EdfReader : IDisposable
         : (bytes[3 * i] | bytes[3 * i + 1] << 8 | (sbyte)bytes[3 * i + 2] << 16);
 
     private delegate void ChunkAction(ReadOnlySpan<byte> bytes, int destinationIndex);
+
+    private delegate void SignalChunkAction(int signalSlot, ReadOnlySpan<byte> bytes, int destinationIndex);
+
+    /// <summary>Calls <paramref name="action"/> for each record of the range and each signal (all of one samples-per-record), records in order.</summary>
+    private void ForEachRecord(IReadOnlyList<int> signals, long firstSample, int count, SignalChunkAction action)
+    {
+        if (signals.Count == 0) return;
+        int spr = Signals[signals[0]].SamplesPerRecord;
+        foreach (int s in signals)
+        {
+            if (Signals[s].SamplesPerRecord != spr)
+                throw new ArgumentException($"Signals of different rates requested together: '{Signals[s].Label}' has {Signals[s].SamplesPerRecord} samples per record, the first one {spr}.", nameof(signals));
+        }
+        int done = 0;
+        while (done < count)
+        {
+            long sample = firstSample + done;
+            long record = sample / spr;
+            int within = (int)(sample - record * spr);
+            int n = Math.Min(spr - within, count - done);
+            ReadOnlySpan<byte> rec = LoadRecord(record);
+            for (int k = 0; k < signals.Count; k++)
+                action(k, rec.Slice(_signalByteOffsets[signals[k]] + within * _bytesPerSample, n * _bytesPerSample), done);
+            done += n;
+        }
+    }
 
     private void ForEachChunk(int signal, long firstSample, int count, ChunkAction action)
     {

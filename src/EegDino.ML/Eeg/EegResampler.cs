@@ -1,3 +1,7 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
 namespace EegDino.ML.Eeg;
 
 /// <summary>Options of <see cref="EegResampler"/>'s anti-aliasing filter.</summary>
@@ -165,19 +169,69 @@ public sealed class EegResampler
             throw new ArgumentException(
                 $"The chunk holds input samples {chunkStart} to {chunkStart + chunk.Length}; outputs {outputStart} to {outputStart + output.Length} need {needStart} to {needEnd}.", nameof(chunk));
         int l = UpFactor;
+        // Output m meets input newest = up / L with phase up mod L, up = m x M + delay; both advance
+        // by M / L and M mod L per output (no division in the loop).
+        long first = outputStart * DownFactor + _delay;
+        long newest = first / l;
+        int phase = (int)(first % l), stepWhole = DownFactor / l, stepPhase = DownFactor % l;
         for (int m = 0; m < output.Length; m++)
         {
-            long up = (outputStart + m) * DownFactor + _delay;
-            int phase = (int)(up % l);
-            long newest = up / l;                 // input index met by tap h[phase]
             float[] taps = _phaseTaps[phase];
             long oldest = newest - taps.Length + 1;  // input index met by the last tap of this phase
             long from = Math.Max(oldest, 0), to = Math.Min(newest, inputLength - 1);
-            double acc = 0;
-            for (long i = from; i <= to; i++)
-                acc += taps[i - oldest] * chunk[(int)(i - chunkStart)];
-            output[m] = (float)acc;
+            output[m] = to < from ? 0f
+                : (float)Dot(taps.AsSpan((int)(from - oldest), (int)(to - from + 1)), chunk.Slice((int)(from - chunkStart), (int)(to - from + 1)));
+            newest += stepWhole;
+            phase += stepPhase;
+            if (phase >= l) { phase -= l; newest++; }
         }
+    }
+
+    /// <summary>
+    /// <c>sum_i taps[i] x[i]</c>: float32 products (as <c>taps[i] * x[i]</c> in C#) summed in double,
+    /// in a fixed order: eight running sums (sum j takes the products i = j mod 8 of the leading
+    /// multiple of eight), added as <c>((s0 + s4) + (s1 + s5)) + ((s2 + s6) + (s3 + s7))</c>, then the
+    /// remaining products in order. The same values with or without 256-bit vectors, on every
+    /// processor, and for any chunk holding the inputs. (Measured on the project's EPYC: as fast as
+    /// sixteen sums, faster than a masked vector for the remainder.)
+    /// </summary>
+    internal static double Dot(ReadOnlySpan<float> taps, ReadOnlySpan<float> x)
+    {
+        int n = taps.Length, whole = n & ~7;
+        if (x.Length != n) throw new ArgumentException($"{n} taps and {x.Length} inputs; equal lengths were expected.", nameof(x));
+        ref float t = ref MemoryMarshal.GetReference(taps);
+        ref float v = ref MemoryMarshal.GetReference(x);
+        double acc;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            Vector256<double> low = Vector256<double>.Zero, high = Vector256<double>.Zero;
+            for (int i = 0; i < whole; i += 8)
+            {
+                Vector256<float> p = Vector256.LoadUnsafe(ref t, (nuint)i) * Vector256.LoadUnsafe(ref v, (nuint)i);
+                low += Vector256.WidenLower(p);
+                high += Vector256.WidenUpper(p);
+            }
+            Vector256<double> sum = low + high;
+            acc = (sum[0] + sum[1]) + (sum[2] + sum[3]);
+        }
+        else
+        {
+            double s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;
+            for (int i = 0; i < whole; i += 8)
+            {
+                s0 += Unsafe.Add(ref t, i) * Unsafe.Add(ref v, i);
+                s1 += Unsafe.Add(ref t, i + 1) * Unsafe.Add(ref v, i + 1);
+                s2 += Unsafe.Add(ref t, i + 2) * Unsafe.Add(ref v, i + 2);
+                s3 += Unsafe.Add(ref t, i + 3) * Unsafe.Add(ref v, i + 3);
+                s4 += Unsafe.Add(ref t, i + 4) * Unsafe.Add(ref v, i + 4);
+                s5 += Unsafe.Add(ref t, i + 5) * Unsafe.Add(ref v, i + 5);
+                s6 += Unsafe.Add(ref t, i + 6) * Unsafe.Add(ref v, i + 6);
+                s7 += Unsafe.Add(ref t, i + 7) * Unsafe.Add(ref v, i + 7);
+            }
+            acc = ((s0 + s4) + (s1 + s5)) + ((s2 + s6) + (s3 + s7));
+        }
+        for (int i = whole; i < n; i++) acc += Unsafe.Add(ref t, i) * Unsafe.Add(ref v, i);
+        return acc;
     }
 
     private static long FloorDiv(long a, long b) => a >= 0 ? a / b : -((-a + b - 1) / b);

@@ -76,11 +76,76 @@ internal sealed class ComplexFft
     /// <param name="im">Imaginary parts, <see cref="Length"/> values.</param>
     public void Inverse(Span<double> re, Span<double> im) => Transform(im, re);
 
-    private void Transform(Span<double> re, Span<double> im)
+    /// <summary>
+    /// Forward transform in place with the output in bit-reversed order (X[k] lands at index
+    /// bitreverse(k)): decimation in frequency, no permutation. Followed by
+    /// <see cref="InverseFromBitReversed"/>, a product of spectra taken element by element needs no
+    /// permutation at all (both spectra in the same order): how <see cref="FirConvolver"/> uses it.
+    /// </summary>
+    /// <param name="re">Real parts, <see cref="Length"/> values.</param>
+    /// <param name="im">Imaginary parts, <see cref="Length"/> values.</param>
+    public void ForwardToBitReversed(Span<double> re, Span<double> im)
+    {
+        int n = CheckLengths(re, im);
+        ref double r = ref MemoryMarshal.GetReference(re);
+        ref double m = ref MemoryMarshal.GetReference(im);
+        if (n == 2)
+        {
+            Butterflies(ref r, ref m, n);
+            return;
+        }
+        int half = n / 2;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            // Two passes at a time (the arrays swept half as often), after one if their number is odd.
+            int passes = System.Numerics.BitOperations.Log2((uint)n) - 2;
+            if (passes % 2 == 1) { VectorDifPass(ref r, ref m, n, half); half >>= 1; }
+            for (; half >= 8; half >>= 2) VectorDifRadix4Pass(ref r, ref m, n, half);
+        }
+        else
+            for (; half >= 4; half >>= 1) ScalarDifPass(ref r, ref m, n, half);
+        // Half-sizes 2 and 1 together: their twiddles are 1 and -i, so only additions.
+        for (int a = 0; a < n; a += 4)
+        {
+            double x0r = Unsafe.Add(ref r, a), x0i = Unsafe.Add(ref m, a), x1r = Unsafe.Add(ref r, a + 1), x1i = Unsafe.Add(ref m, a + 1);
+            double x2r = Unsafe.Add(ref r, a + 2), x2i = Unsafe.Add(ref m, a + 2), x3r = Unsafe.Add(ref r, a + 3), x3i = Unsafe.Add(ref m, a + 3);
+            double y0r = x0r + x2r, y0i = x0i + x2i, y2r = x0r - x2r, y2i = x0i - x2i;
+            double y1r = x1r + x3r, y1i = x1i + x3i;
+            // (x1 - x3) x (-i) = (x1i - x3i) - i (x1r - x3r)
+            double y3r = x1i - x3i, y3i = -(x1r - x3r);
+            Unsafe.Add(ref r, a) = y0r + y1r;
+            Unsafe.Add(ref m, a) = y0i + y1i;
+            Unsafe.Add(ref r, a + 1) = y0r - y1r;
+            Unsafe.Add(ref m, a + 1) = y0i - y1i;
+            Unsafe.Add(ref r, a + 2) = y2r + y3r;
+            Unsafe.Add(ref m, a + 2) = y2i + y3i;
+            Unsafe.Add(ref r, a + 3) = y2r - y3r;
+            Unsafe.Add(ref m, a + 3) = y2i - y3i;
+        }
+    }
+
+    /// <summary>Inverse transform in place of a spectrum in bit-reversed order (as <see cref="ForwardToBitReversed"/> leaves it), output in natural order, without the 1 / N factor.</summary>
+    /// <param name="re">Real parts, <see cref="Length"/> values.</param>
+    /// <param name="im">Imaginary parts, <see cref="Length"/> values.</param>
+    public void InverseFromBitReversed(Span<double> re, Span<double> im) => Passes(im, re);
+
+    private int CheckLengths(Span<double> re, Span<double> im)
     {
         int n = Length;
         if (re.Length != n || im.Length != n)
             throw new ArgumentException($"The FFT has length {n}; the arrays have {re.Length} and {im.Length} values.");
+        return n;
+    }
+
+    private static void Butterflies(ref double r, ref double m, int n)
+    {
+        double ar = r, ai = m, br = Unsafe.Add(ref r, 1), bi = Unsafe.Add(ref m, 1);
+        (r, m, Unsafe.Add(ref r, 1), Unsafe.Add(ref m, 1)) = (ar + br, ai + bi, ar - br, ai - bi);
+    }
+
+    private void Transform(Span<double> re, Span<double> im)
+    {
+        CheckLengths(re, im);
         ref double r = ref MemoryMarshal.GetReference(re);
         ref double m = ref MemoryMarshal.GetReference(im);
         for (int s = 0; s < _swapFrom.Length; s++)
@@ -89,11 +154,18 @@ internal sealed class ComplexFft
             (Unsafe.Add(ref r, i), Unsafe.Add(ref r, j)) = (Unsafe.Add(ref r, j), Unsafe.Add(ref r, i));
             (Unsafe.Add(ref m, i), Unsafe.Add(ref m, j)) = (Unsafe.Add(ref m, j), Unsafe.Add(ref m, i));
         }
+        Passes(re, im);
+    }
 
+    /// <summary>The decimation-in-time passes on input already in bit-reversed order.</summary>
+    private void Passes(Span<double> re, Span<double> im)
+    {
+        int n = CheckLengths(re, im);
+        ref double r = ref MemoryMarshal.GetReference(re);
+        ref double m = ref MemoryMarshal.GetReference(im);
         if (n == 2)
         {
-            double ar = re[0], ai = im[0], br = re[1], bi = im[1];
-            (re[0], im[0], re[1], im[1]) = (ar + br, ai + bi, ar - br, ai - bi);
+            Butterflies(ref r, ref m, n);
             return;
         }
         // Half-sizes 1 and 2 together: their twiddles are 1 and -i, so only additions.
@@ -187,6 +259,91 @@ internal sealed class ComplexFft
                 Unsafe.Add(ref m, b) = ai - xi;
                 Unsafe.Add(ref r, a) = ar + xr;
                 Unsafe.Add(ref m, a) = ai + xi;
+            }
+        }
+    }
+
+    /// <summary>One decimation-in-frequency pass: a, b = x[k], x[k + h] become a + b and (a - b) w^k.</summary>
+    private void ScalarDifPass(ref double r, ref double m, int n, int half)
+    {
+        ref double wRe = ref _twiddleRe[half - 1];
+        ref double wIm = ref _twiddleIm[half - 1];
+        for (int start = 0; start < n; start += 2 * half)
+        {
+            for (int k = 0; k < half; k++)
+            {
+                double wr = Unsafe.Add(ref wRe, k), wi = Unsafe.Add(ref wIm, k);
+                int a = start + k, b = a + half;
+                double ar = Unsafe.Add(ref r, a), ai = Unsafe.Add(ref m, a), br = Unsafe.Add(ref r, b), bi = Unsafe.Add(ref m, b);
+                double dr = ar - br, di = ai - bi;
+                Unsafe.Add(ref r, a) = ar + br;
+                Unsafe.Add(ref m, a) = ai + bi;
+                Unsafe.Add(ref r, b) = dr * wr - di * wi;
+                Unsafe.Add(ref m, b) = dr * wi + di * wr;
+            }
+        }
+    }
+
+    /// <summary><see cref="ScalarDifPass"/> four butterflies at a time (the same arithmetic).</summary>
+    private void VectorDifPass(ref double r, ref double m, int n, int half)
+    {
+        ref double wRe = ref _twiddleRe[half - 1];
+        ref double wIm = ref _twiddleIm[half - 1];
+        for (int start = 0; start < n; start += 2 * half)
+        {
+            for (int k = 0; k < half; k += 4)
+            {
+                Vector256<double> wr = Vector256.LoadUnsafe(ref wRe, (nuint)k), wi = Vector256.LoadUnsafe(ref wIm, (nuint)k);
+                nuint a = (nuint)(start + k), b = a + (nuint)half;
+                Vector256<double> ar = Vector256.LoadUnsafe(ref r, a), ai = Vector256.LoadUnsafe(ref m, a);
+                Vector256<double> br = Vector256.LoadUnsafe(ref r, b), bi = Vector256.LoadUnsafe(ref m, b);
+                Vector256<double> dr = ar - br, di = ai - bi;
+                (ar + br).StoreUnsafe(ref r, a);
+                (ai + bi).StoreUnsafe(ref m, a);
+                (dr * wr - di * wi).StoreUnsafe(ref r, b);
+                (dr * wi + di * wr).StoreUnsafe(ref m, b);
+            }
+        }
+    }
+
+    /// <summary>
+    /// The decimation-in-frequency passes of half-sizes h and h / 2 fused, with the arithmetic of
+    /// <see cref="VectorDifPass"/> twice: for each k the points k, k + q, k + 2q, k + 3q (q = h / 2).
+    /// </summary>
+    private void VectorDifRadix4Pass(ref double r, ref double m, int n, int half)
+    {
+        int q = half / 2;
+        ref double w1Re = ref _twiddleRe[half - 1];
+        ref double w1Im = ref _twiddleIm[half - 1];
+        ref double w2Re = ref _twiddleRe[q - 1];
+        ref double w2Im = ref _twiddleIm[q - 1];
+        for (int start = 0; start < n; start += 2 * half)
+        {
+            for (int k = 0; k < q; k += 4)
+            {
+                nuint i0 = (nuint)(start + k), i1 = i0 + (nuint)q, i2 = i1 + (nuint)q, i3 = i2 + (nuint)q;
+                Vector256<double> x0r = Vector256.LoadUnsafe(ref r, i0), x0i = Vector256.LoadUnsafe(ref m, i0);
+                Vector256<double> x1r = Vector256.LoadUnsafe(ref r, i1), x1i = Vector256.LoadUnsafe(ref m, i1);
+                Vector256<double> x2r = Vector256.LoadUnsafe(ref r, i2), x2i = Vector256.LoadUnsafe(ref m, i2);
+                Vector256<double> x3r = Vector256.LoadUnsafe(ref r, i3), x3i = Vector256.LoadUnsafe(ref m, i3);
+                // Pass h: (x0, x2) with w^k, (x1, x3) with w^(k + q).
+                Vector256<double> ar = Vector256.LoadUnsafe(ref w1Re, (nuint)k), ai = Vector256.LoadUnsafe(ref w1Im, (nuint)k);
+                Vector256<double> br = Vector256.LoadUnsafe(ref w1Re, (nuint)(k + q)), bi = Vector256.LoadUnsafe(ref w1Im, (nuint)(k + q));
+                Vector256<double> a0r = x0r + x2r, a0i = x0i + x2i, d2r = x0r - x2r, d2i = x0i - x2i;
+                Vector256<double> a1r = x1r + x3r, a1i = x1i + x3i, d3r = x1r - x3r, d3i = x1i - x3i;
+                Vector256<double> a2r = d2r * ar - d2i * ai, a2i = d2r * ai + d2i * ar;
+                Vector256<double> a3r = d3r * br - d3i * bi, a3i = d3r * bi + d3i * br;
+                // Pass h / 2: (a0, a1) and (a2, a3), both with v^k.
+                Vector256<double> vr = Vector256.LoadUnsafe(ref w2Re, (nuint)k), vi = Vector256.LoadUnsafe(ref w2Im, (nuint)k);
+                Vector256<double> e1r = a0r - a1r, e1i = a0i - a1i, e3r = a2r - a3r, e3i = a2i - a3i;
+                (a0r + a1r).StoreUnsafe(ref r, i0);
+                (a0i + a1i).StoreUnsafe(ref m, i0);
+                (e1r * vr - e1i * vi).StoreUnsafe(ref r, i1);
+                (e1r * vi + e1i * vr).StoreUnsafe(ref m, i1);
+                (a2r + a3r).StoreUnsafe(ref r, i2);
+                (a2i + a3i).StoreUnsafe(ref m, i2);
+                (e3r * vr - e3i * vi).StoreUnsafe(ref r, i3);
+                (e3r * vi + e3i * vr).StoreUnsafe(ref m, i3);
             }
         }
     }

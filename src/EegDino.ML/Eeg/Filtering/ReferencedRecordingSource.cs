@@ -13,6 +13,8 @@ internal sealed class ReferencedRecordingSource : IChannelSource
     private readonly int[] _channels, _reference;
     private readonly double[] _gain, _offset; // per signal index read: microvolts = digital x gain + offset
     private readonly Dictionary<int, int> _slotOfSignal = [];
+    private readonly int[] _signals; // signal index of each slot
+    private readonly double[] _channelGain, _channelOffset; // per output channel
 
     /// <summary>Creates the source.</summary>
     /// <param name="reader">The open recording (not disposed here).</param>
@@ -24,6 +26,7 @@ internal sealed class ReferencedRecordingSource : IChannelSource
         _channels = channels.ToArray();
         _reference = reference.ToArray();
         int[] all = _channels.Concat(_reference).Distinct().ToArray();
+        _signals = all;
         _gain = new double[all.Length];
         _offset = new double[all.Length];
         for (int k = 0; k < all.Length; k++)
@@ -35,6 +38,8 @@ internal sealed class ReferencedRecordingSource : IChannelSource
             _offset[k] = s.Offset * unit;
             _slotOfSignal[all[k]] = k;
         }
+        _channelGain = _channels.Select(c => _gain[_slotOfSignal[c]]).ToArray();
+        _channelOffset = _channels.Select(c => _offset[_slotOfSignal[c]]).ToArray();
         Length = reader.SampleCount(_channels[0]);
     }
 
@@ -44,16 +49,16 @@ internal sealed class ReferencedRecordingSource : IChannelSource
 
     public void Read(long start, int count, double[][] destination, int offset)
     {
-        // Each signal is decoded once, even when it is both a channel and part of the reference.
-        var decoded = new double[_slotOfSignal.Count][];
-        foreach (var (signal, slot) in _slotOfSignal)
+        if (_reference.Length == 0)
         {
-            int[] digital = _reader.ReadDigital(signal, start, count);
-            var values = new double[count];
-            double g = _gain[slot], o = _offset[slot];
-            for (int i = 0; i < count; i++) values[i] = digital[i] * g + o;
-            decoded[slot] = values;
+            // No reference: straight into the destination.
+            _reader.ReadScaled(_channels, _channelGain, _channelOffset, start, count, destination, offset);
+            return;
         }
+        // Each signal is decoded once, even when it is both a channel and part of the reference.
+        var decoded = new double[_signals.Length][];
+        for (int k = 0; k < decoded.Length; k++) decoded[k] = new double[count];
+        _reader.ReadScaled(_signals, _gain, _offset, start, count, decoded, 0);
         double[]? reference = null;
         if (_reference.Length > 0)
         {
