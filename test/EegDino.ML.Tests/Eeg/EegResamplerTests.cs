@@ -125,6 +125,30 @@ public sealed class EegResamplerTests
     }
 
     [TestMethod]
+    public void DotProductSumsInItsDocumentedOrder()
+    {
+        // The order is part of the contract (the same values with or without vectors, any chunk):
+        // eight running sums of float32 products, ((s0 + s4) + (s1 + s5)) + ((s2 + s6) + (s3 + s7)),
+        // then the remainder in order; spelled out here in scalar code, compared bit for bit.
+        var rng = new Random(11);
+        float[] x = Enumerable.Range(0, 300).Select(_ => (float)(rng.NextDouble() * 200 - 100)).ToArray();
+        float[] taps = Enumerable.Range(0, 300).Select(_ => (float)(rng.NextDouble() - 0.5)).ToArray();
+        foreach (int n in new[] { 0, 1, 7, 8, 9, 15, 16, 17, 126, 127, 253 })
+        {
+            foreach (int at in new[] { 0, 1, 3, 5 })
+            {
+                var sums = new double[8];
+                int whole = n / 8 * 8;
+                for (int i = 0; i < whole; i++) sums[i % 8] += taps[i] * x[at + i];
+                double expected = ((sums[0] + sums[4]) + (sums[1] + sums[5])) + ((sums[2] + sums[6]) + (sums[3] + sums[7]));
+                for (int i = whole; i < n; i++) expected += taps[i] * x[at + i];
+                Assert.AreEqual(expected, EegResampler.Dot(taps.AsSpan(0, n), x.AsSpan(at, n)), 0.0, $"n={n}, offset {at}");
+            }
+        }
+        Assert.ThrowsExactly<ArgumentException>(() => EegResampler.Dot(taps.AsSpan(0, 8), x.AsSpan(0, 9)));
+    }
+
+    [TestMethod]
     public void OutputIsTimeAligned()
     {
         // A slow ramp keeps its values at aligned times (sample m at input time m * 500 / 200).

@@ -44,7 +44,7 @@ internal sealed class FirConvolver
         if (fftLength == -1) return;
         if (fftLength < 2 * n - 1 || (fftLength & (fftLength - 1)) != 0)
             throw new ArgumentOutOfRangeException(nameof(fftLength), $"fftLength is {fftLength}; a power of two of at least {2 * n - 1} (2N - 1) was expected.");
-        _fft = new ComplexFft(fftLength);
+        _fft = ComplexFft.Shared(fftLength);
         _spectrumRe = new double[fftLength];
         _spectrumIm = new double[fftLength];
         kernel.CopyTo(_spectrumRe, 0);
