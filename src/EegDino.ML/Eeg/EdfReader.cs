@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 namespace EegDino.ML.Eeg;
@@ -189,18 +190,7 @@ public sealed class EdfReader : IDisposable
         // Record by record, all signals from each record: every record of the range is read once.
         ForEachRecord(signals, firstSample, count, (k, bytes, at) =>
         {
-            float[] destination = result[k];
-            double gain = gains[k], offset = offsets[k];
-            Span<float> d = destination.AsSpan(at, bytes.Length / _bytesPerSample);
-            if (_bytesPerSample == 2 && BitConverter.IsLittleEndian)
-            {
-                ReadOnlySpan<short> digital = MemoryMarshal.Cast<byte, short>(bytes);
-                for (int i = 0; i < d.Length; i++) d[i] = (float)(digital[i] * gain + offset);
-            }
-            else
-            {
-                for (int i = 0; i < d.Length; i++) d[i] = (float)(Decode(bytes, i) * gain + offset);
-            }
+            DecodeScaled(bytes, _bytesPerSample, gains[k], offsets[k], result[k].AsSpan(at, bytes.Length / _bytesPerSample));
         });
         return result;
     }
@@ -215,17 +205,7 @@ public sealed class EdfReader : IDisposable
         foreach (int s in signals) CheckRange(s, firstSample, count);
         ForEachRecord(signals, firstSample, count, (k, bytes, at) =>
         {
-            Span<double> d = destination[k].AsSpan(destinationOffset + at, bytes.Length / _bytesPerSample);
-            double gain = gains[k], offset = offsets[k];
-            if (_bytesPerSample == 2 && BitConverter.IsLittleEndian)
-            {
-                ReadOnlySpan<short> digital = MemoryMarshal.Cast<byte, short>(bytes);
-                for (int i = 0; i < d.Length; i++) d[i] = digital[i] * gain + offset;
-            }
-            else
-            {
-                for (int i = 0; i < d.Length; i++) d[i] = Decode(bytes, i) * gain + offset;
-            }
+            DecodeScaled(bytes, _bytesPerSample, gains[k], offsets[k], destination[k].AsSpan(destinationOffset + at, bytes.Length / _bytesPerSample));
         });
     }
 
@@ -307,6 +287,45 @@ public sealed class EdfReader : IDisposable
             }
         }
     }
+
+    // The decoding loops run a few hundred samples per call, too few for on-stack replacement to
+    // leave tier-0 code: optimized from the first call instead. The reading side's other hot loops
+    // are marked alike (measured together: the first 239 windows of a process, 0.66 h of 500 Hz
+    // EEG with notch + band-pass, read 1.2x faster; the same speed afterwards).
+
+    /// <summary>Float32 microvolts of one signal's bytes of a record: <c>(float)(digital x gain + offset)</c>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void DecodeScaled(ReadOnlySpan<byte> bytes, int bytesPerSample, double gain, double offset, Span<float> destination)
+    {
+        if (bytesPerSample == 2 && BitConverter.IsLittleEndian)
+        {
+            ReadOnlySpan<short> digital = MemoryMarshal.Cast<byte, short>(bytes);
+            for (int i = 0; i < destination.Length; i++) destination[i] = (float)(digital[i] * gain + offset);
+        }
+        else
+        {
+            for (int i = 0; i < destination.Length; i++) destination[i] = (float)(Decode(bytes, i, bytesPerSample) * gain + offset);
+        }
+    }
+
+    /// <summary>Double microvolts of one signal's bytes of a record: <c>digital x gain + offset</c>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void DecodeScaled(ReadOnlySpan<byte> bytes, int bytesPerSample, double gain, double offset, Span<double> destination)
+    {
+        if (bytesPerSample == 2 && BitConverter.IsLittleEndian)
+        {
+            ReadOnlySpan<short> digital = MemoryMarshal.Cast<byte, short>(bytes);
+            for (int i = 0; i < destination.Length; i++) destination[i] = digital[i] * gain + offset;
+        }
+        else
+        {
+            for (int i = 0; i < destination.Length; i++) destination[i] = Decode(bytes, i, bytesPerSample) * gain + offset;
+        }
+    }
+
+    private static int Decode(ReadOnlySpan<byte> bytes, int i, int bytesPerSample) => bytesPerSample == 2
+        ? BinaryPrimitives.ReadInt16LittleEndian(bytes.Slice(2 * i, 2))
+        : (bytes[3 * i] | bytes[3 * i + 1] << 8 | (sbyte)bytes[3 * i + 2] << 16);
 
     private int Decode(ReadOnlySpan<byte> bytes, int i) => _bytesPerSample == 2
         ? BinaryPrimitives.ReadInt16LittleEndian(bytes.Slice(2 * i, 2))

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 namespace EegDino.ML.Eeg;
 
 /// <summary>How <see cref="EegWindower"/> places windows.</summary>
@@ -285,6 +286,7 @@ public sealed class EegWindower
             }
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)] // see EdfReader.DecodeScaled
         internal EegWindow Cut(long start, string? label)
         {
             int channels = _sources.Length, n = _windowSamples;

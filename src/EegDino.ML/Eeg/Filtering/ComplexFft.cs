@@ -109,6 +109,7 @@ internal sealed class ComplexFft
     /// </summary>
     /// <param name="re">Real parts, <see cref="Length"/> values.</param>
     /// <param name="im">Imaginary parts, <see cref="Length"/> values.</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // see EdfReader.DecodeScaled
     public void ForwardToBitReversed(Span<double> re, Span<double> im)
     {
         int n = CheckLengths(re, im);
@@ -168,6 +169,7 @@ internal sealed class ComplexFft
         (r, m, Unsafe.Add(ref r, 1), Unsafe.Add(ref m, 1)) = (ar + br, ai + bi, ar - br, ai - bi);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // see EdfReader.DecodeScaled
     private void Transform(Span<double> re, Span<double> im)
     {
         CheckLengths(re, im);
@@ -183,6 +185,7 @@ internal sealed class ComplexFft
     }
 
     /// <summary>The decimation-in-time passes on input already in bit-reversed order.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // see EdfReader.DecodeScaled
     private void Passes(Span<double> re, Span<double> im)
     {
         int n = CheckLengths(re, im);
@@ -229,6 +232,7 @@ internal sealed class ComplexFft
     /// The passes of half-sizes h and 2h together: for each k the four points k, k + h, k + 2h, k + 3h
     /// of a group of 4h; the second pass's twiddle for k + h is -i times the one for k.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // see EdfReader.DecodeScaled
     private void VectorRadix4Pass(ref double r, ref double m, int n, int half)
     {
         ref double w1Re = ref _twiddleRe[half - 1];
@@ -267,6 +271,7 @@ internal sealed class ComplexFft
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // see EdfReader.DecodeScaled
     private void ScalarPass(ref double r, ref double m, int n, int half)
     {
         ref double wRe = ref _twiddleRe[half - 1];
@@ -289,6 +294,7 @@ internal sealed class ComplexFft
     }
 
     /// <summary>One decimation-in-frequency pass: a, b = x[k], x[k + h] become a + b and (a - b) w^k.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // see EdfReader.DecodeScaled
     private void ScalarDifPass(ref double r, ref double m, int n, int half)
     {
         ref double wRe = ref _twiddleRe[half - 1];
@@ -310,6 +316,7 @@ internal sealed class ComplexFft
     }
 
     /// <summary><see cref="ScalarDifPass"/> four butterflies at a time (the same arithmetic).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // see EdfReader.DecodeScaled
     private void VectorDifPass(ref double r, ref double m, int n, int half)
     {
         ref double wRe = ref _twiddleRe[half - 1];
@@ -335,6 +342,7 @@ internal sealed class ComplexFft
     /// The decimation-in-frequency passes of half-sizes h and h / 2 fused, with the arithmetic of
     /// <see cref="VectorDifPass"/> twice: for each k the points k, k + q, k + 2q, k + 3q (q = h / 2).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // see EdfReader.DecodeScaled
     private void VectorDifRadix4Pass(ref double r, ref double m, int n, int half)
     {
         int q = half / 2;
@@ -373,6 +381,7 @@ internal sealed class ComplexFft
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // see EdfReader.DecodeScaled
     private void VectorPass(ref double r, ref double m, int n, int half)
     {
         ref double wRe = ref _twiddleRe[half - 1];

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Globalization;
 
 namespace EegDino.ML.Eeg;
@@ -106,6 +107,7 @@ internal sealed class ConditionedRecording : IChannelSource
     /// <param name="start">First sample.</param>
     /// <param name="count">Number of samples.</param>
     /// <returns><c>[channels][count]</c> values.</returns>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // see EdfReader.DecodeScaled
     public float[][] ReadMicrovolts(long start, int count)
     {
         var buffer = new double[Channels][];

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 namespace EegDino.ML.Eeg;
@@ -93,6 +94,7 @@ internal sealed class FirConvolver
     /// <param name="outputA">Channel A's output.</param>
     /// <param name="inputB">Channel B's input (same length as A's), or empty for one channel.</param>
     /// <param name="outputB">Channel B's output (same length as A's), or empty.</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // see EdfReader.DecodeScaled
     public void Apply(ReadOnlySpan<double> inputA, Span<double> outputA, ReadOnlySpan<double> inputB, Span<double> outputB)
     {
         int n = _kernel.Length;
@@ -132,6 +134,7 @@ internal sealed class FirConvolver
     }
 
     /// <summary><c>x = x h</c> element by element, complex, split arrays; four at a time where 256-bit vectors are accelerated (the same arithmetic).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // see EdfReader.DecodeScaled
     private static void MultiplySpectra(double[] re, double[] im, double[] hRe, double[] hIm)
     {
         int n = re.Length, k = 0;
@@ -153,6 +156,7 @@ internal sealed class FirConvolver
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // see EdfReader.DecodeScaled
     private void Direct(ReadOnlySpan<double> input, Span<double> output)
     {
         int n = _kernel.Length;

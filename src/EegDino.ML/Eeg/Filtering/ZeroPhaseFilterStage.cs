@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Buffers;
 
 namespace EegDino.ML.Eeg;
@@ -149,6 +150,7 @@ internal sealed class ZeroPhaseFilterStage : IChannelSource
         b.Count = count;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // see EdfReader.DecodeScaled
     private void ComputeInto(Block b, double[][] raw, double[][] ext, long partStart, long partEnd, long p, long q, long readFrom, int readCount)
     {
         int count = (int)(q - p), extended = count + 2 * _half, channels = Channels;
