@@ -359,21 +359,9 @@ public sealed class EdfReader : IDisposable
         }
     }
 
-    private void ForEachChunk(int signal, long firstSample, int count, ChunkAction action)
-    {
-        int spr = Signals[signal].SamplesPerRecord;
-        int done = 0;
-        while (done < count)
-        {
-            long sample = firstSample + done;
-            long record = sample / spr;
-            int within = (int)(sample - record * spr);
-            int n = Math.Min(spr - within, count - done);
-            ReadOnlySpan<byte> rec = LoadRecord(record);
-            action(rec.Slice(_signalByteOffsets[signal] + within * _bytesPerSample, n * _bytesPerSample), done);
-            done += n;
-        }
-    }
+    /// <summary><see cref="ForEachRecord"/> for one signal.</summary>
+    private void ForEachChunk(int signal, long firstSample, int count, ChunkAction action) =>
+        ForEachRecord([signal], firstSample, count, (_, bytes, at) => action(bytes, at));
 
     private ReadOnlySpan<byte> LoadRecord(long record)
     {
