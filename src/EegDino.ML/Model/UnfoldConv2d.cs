@@ -13,7 +13,7 @@ namespace EegDino.ML.Model;
 /// convolutions (encoder NRMSE 0.23 vs PyTorch). These convolutions are about 1% of the FLOPs, and the
 /// unfold form uses only matmul, which is correct. <c>ConvolutionPathTests</c> keeps a naive oracle.
 /// The unfold form is used on CUDA too: cuDNN's convolution is correct there but, measured on an
-/// H200 (docs/gpu.md), took 190 ms of Large's 264 ms bf16 forward at batch 256 (unfold: about 5 ms)
+/// H200 (docs/gpu.md), took 190 ms of Large's 264 ms bf16 forward at batch 256 (the whole forward with unfold: 96 ms)
 /// and changed nothing for Small and Medium. The environment variable <c>EEGDINO_CONVOLUTION</c>
 /// (<see cref="KernelSwitches"/>) forces libtorch's, to compare them or to check a new libtorch.
 /// </summary>
